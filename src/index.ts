@@ -1,0 +1,14 @@
+// Edge-safe entry: no Node built-ins, so it bundles for Workers, Deno, Bun and browsers.
+export * from './errors.js';
+export type * from './executor.js';
+export { Script } from './script.js';
+export { HttpExecutor, type HttpExecutorOptions } from './http/http-executor.js';
+export { createTransport, fromEnv, type TransportEnv } from './transport.js';
+export type { Transport, TransportOptions } from './transport-types.js';
+export { registerTransport, type TransportFactory } from './plugins.js';
+export { ValkeyTransport } from './valkey-transport.js';
+export type * from './queue/types.js';
+export type * from './gateway/registry-types.js';
+export { Dispatcher, jsonError, type DispatchOptions } from './gateway/dispatch.js';
+export { serve, type RouteHandler, type ServeOptions, type ServiceInstance } from './gateway/serve.js';
+export type { ReplyFrame, RequestFrame } from './gateway/frames.js';

@@ -1,0 +1,168 @@
+import { ErrorReply, MultiErrorReply } from '@redis/client';
+import { ConnectionError, InvalidArgumentError, TimeoutError, ValkeyCommandError } from '../errors.js';
+import type { BatchReply, Command, CommandExecutor, CommandOptions, Reply } from '../executor.js';
+import { commandToStrings, normalizeReply, type RawReply } from '../reply.js';
+import {
+  defaultConnectionFactory,
+  type ConnectionFactory,
+  type ConnectionOptions,
+  type RawClient,
+} from './connection-factory.js';
+import { fromClientError } from './redis-errors.js';
+
+export interface TcpExecutorOptions extends ConnectionOptions {
+  /** `redis://`, `rediss://`, `valkey://` or `valkeys://` URL, with user and password if any. */
+  url: string;
+  /** Time a call may take, from the call to its reply, in ms. Default 5000. */
+  timeoutMs?: number;
+  /** Shares connections with other executors of the same factory. Default: one per process. */
+  factory?: ConnectionFactory;
+}
+
+/**
+ * Command executor over TCP (Node only), on a node-redis client. Commands issued in the same tick
+ * are written together on one shared connection; blocking commands get a dedicated one.
+ */
+export class TcpExecutor implements CommandExecutor {
+  readonly kind = 'tcp';
+  readonly #timeoutMs: number;
+  readonly #factory: ConnectionFactory;
+  readonly #key: string;
+  readonly #client: RawClient;
+  readonly #blocking: ReturnType<ConnectionFactory['acquire']>['blocking'];
+  #closed = false;
+
+  constructor(options: TcpExecutorOptions) {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new InvalidArgumentError('timeoutMs', timeoutMs, 'Pass a positive number of milliseconds.');
+    }
+    this.#timeoutMs = timeoutMs;
+    this.#factory = options.factory ?? defaultConnectionFactory;
+    const shared = this.#factory.acquire(options.url, options);
+    this.#key = shared.key;
+    this.#client = shared.client;
+    this.#blocking = shared.blocking;
+  }
+
+  async send(command: Command, options?: CommandOptions): Promise<Reply> {
+    const args = commandToStrings(command);
+    this.#assertOpen();
+    if (options?.blockMs !== undefined) return this.#sendBlocking(args, options);
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    try {
+      const raw = await this.#client.sendCommand(args, {
+        timeout: timeoutMs,
+        rejectInFlight: true,
+        abortSignal: options?.signal,
+      });
+      return normalizeReply(raw as unknown as RawReply, options?.bytes ?? false);
+    } catch (error) {
+      throw fromClientError(error, args[0]!, timeoutMs);
+    }
+  }
+
+  async pipeline(commands: readonly Command[], options?: CommandOptions): Promise<BatchReply[]> {
+    const all = commands.map(commandToStrings);
+    this.#assertOpen();
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    const bytes = options?.bytes ?? false;
+    // Commands sent in one tick share one socket write, so this is one round trip.
+    const settled = await Promise.allSettled(
+      all.map((args) =>
+        this.#client.sendCommand(args, { timeout: timeoutMs, rejectInFlight: true, abortSignal: options?.signal }),
+      ),
+    );
+    return settled.map((result, i) => {
+      if (result.status === 'fulfilled') return normalizeReply(result.value as unknown as RawReply, bytes);
+      if (result.reason instanceof ErrorReply) return new ValkeyCommandError(result.reason.message, all[i]![0]);
+      throw fromClientError(result.reason, all[i]![0]!, timeoutMs);
+    });
+  }
+
+  async transaction(commands: readonly Command[], options?: CommandOptions): Promise<BatchReply[]> {
+    const all = commands.map(commandToStrings);
+    this.#assertOpen();
+    if (all.length === 0) return [];
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    const bytes = options?.bytes ?? false;
+    const multi = this.#client.multi();
+    for (const args of all) multi.addCommand(args);
+    let replies: unknown[];
+    try {
+      replies = await withTimeout(multi.exec(), timeoutMs, 'MULTI/EXEC', options?.signal);
+    } catch (error) {
+      if (error instanceof MultiErrorReply) replies = error.replies;
+      else if (error instanceof ErrorReply) {
+        // A command rejected while queueing makes the server discard the whole transaction.
+        throw new ValkeyCommandError(
+          `EXECABORT Transaction discarded because of previous errors: ${error.message}`,
+          'EXEC',
+        );
+      } else throw fromClientError(error, 'MULTI/EXEC', timeoutMs);
+    }
+    return replies.map((reply, i) =>
+      reply instanceof ErrorReply
+        ? new ValkeyCommandError(reply.message, all[i]![0])
+        : normalizeReply(reply as unknown as RawReply, bytes),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#factory.release(this.#key);
+  }
+
+  /** Runs a blocking command on a dedicated connection, bounded by its block time plus the timeout. */
+  async #sendBlocking(args: string[], options: CommandOptions): Promise<Reply> {
+    const limitMs = (options.blockMs ?? 0) + (options.timeoutMs ?? this.#timeoutMs);
+    const timeout = AbortSignal.timeout(limitMs);
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    let client: RawClient;
+    try {
+      client = await this.#blocking.take(signal);
+    } catch (error) {
+      throw timeout.aborted ? new TimeoutError(limitMs, `waiting for a connection for ${args[0]}`) : fromClientError(error, args[0]!, limitMs);
+    }
+    try {
+      const raw = await client.sendCommand(args, { abortSignal: signal, rejectInFlight: true });
+      this.#blocking.give(client);
+      return normalizeReply(raw as unknown as RawReply, options.bytes ?? false);
+    } catch (error) {
+      if (error instanceof ErrorReply) {
+        this.#blocking.give(client);
+        throw new ValkeyCommandError(error.message, args[0]);
+      }
+      this.#blocking.discard(client);
+      if (timeout.aborted) throw new TimeoutError(limitMs, args[0]!, { cause: error });
+      throw fromClientError(error, args[0]!, limitMs);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new ConnectionError('The TCP executor was closed; create a new transport to send more commands.');
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string, signal?: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TimeoutError(timeoutMs, what)), timeoutMs);
+    const onAbort = () => reject(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,31 @@
+import type { CommandExecutor } from './executor.js';
+import { ValkeyServiceRegistry } from './gateway/registry.js';
+import type { RegistryOptions, ServiceRegistry } from './gateway/registry-types.js';
+import { validatePrefix } from './keys.js';
+import { ValkeyMessageQueue } from './queue/message-queue.js';
+import type { MessageQueue, QueueOptions } from './queue/types.js';
+import type { Transport } from './transport-types.js';
+
+/** The primitives on Valkey, over whichever executor (TCP or HTTP) it is given. */
+export class ValkeyTransport implements Transport {
+  readonly prefix: string;
+
+  constructor(
+    readonly executor: CommandExecutor,
+    prefix = 'vt',
+  ) {
+    this.prefix = validatePrefix(prefix);
+  }
+
+  queue<T = unknown>(name: string, options?: QueueOptions): MessageQueue<T> {
+    return new ValkeyMessageQueue<T>(this.executor, this.prefix, name, options);
+  }
+
+  registry(options?: RegistryOptions): ServiceRegistry {
+    return new ValkeyServiceRegistry(this.executor, this.prefix, options);
+  }
+
+  close(): Promise<void> {
+    return this.executor.close();
+  }
+}
