@@ -17,7 +17,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', '@redis/*', 'pino', '@hono/node-server'], message: 'Edge code must stay free of Node-only modules; put this under src/node.' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', '@redis/*', 'pino', '@hono/node-server'],
+              message: 'Edge code must stay free of Node-only modules; put this under src/node.',
+            },
+          ],
+        },
       ],
     },
   },

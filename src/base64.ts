@@ -4,7 +4,11 @@
 interface BufferLike {
   from(data: string, encoding: 'base64'): Uint8Array;
   from(data: Uint8Array): Uint8Array & { toString(encoding: 'base64'): string };
-  from(buffer: ArrayBufferLike, offset: number, length: number): Uint8Array & {
+  from(
+    buffer: ArrayBufferLike,
+    offset: number,
+    length: number,
+  ): Uint8Array & {
     toString(encoding: 'base64'): string;
   };
 }
@@ -22,7 +26,8 @@ export function base64ToBytes(text: string): Uint8Array {
 
 /** Encodes bytes as standard base64 text. */
 export function bytesToBase64(bytes: Uint8Array): string {
-  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  if (NodeBuffer)
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   let binary = '';
   const chunk = 0x8000;
   for (let i = 0; i < bytes.length; i += chunk) {

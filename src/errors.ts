@@ -38,10 +38,7 @@ export class InvalidArgumentError extends TransportError {
 /** The server could not be reached, or the connection broke before the reply arrived. */
 export class ConnectionError extends TransportError {
   override name = 'ConnectionError';
-  constructor(
-    message: string,
-    options?: { cause?: unknown; status?: number },
-  ) {
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
     super(message, { cause: options?.cause });
     this.status = options?.status;
   }

@@ -10,5 +10,10 @@ export { ValkeyTransport } from './valkey-transport.js';
 export type * from './queue/types.js';
 export type * from './gateway/registry-types.js';
 export { Dispatcher, jsonError, type DispatchOptions } from './gateway/dispatch.js';
-export { serve, type RouteHandler, type ServeOptions, type ServiceInstance } from './gateway/serve.js';
+export {
+  serve,
+  type RouteHandler,
+  type ServeOptions,
+  type ServiceInstance,
+} from './gateway/serve.js';
 export type { ReplyFrame, RequestFrame } from './gateway/frames.js';

@@ -13,7 +13,11 @@ const factories = new Map<string, TransportFactory>();
 export function registerTransport(schemes: readonly string[], factory: TransportFactory): void {
   for (const scheme of schemes) {
     if (!/^[a-z][a-z0-9+.-]*:$/.test(scheme)) {
-      throw new InvalidArgumentError('URL scheme', scheme, 'Pass a lower-case scheme with its colon, e.g. "nats:".');
+      throw new InvalidArgumentError(
+        'URL scheme',
+        scheme,
+        'Pass a lower-case scheme with its colon, e.g. "nats:".',
+      );
     }
     factories.set(scheme, factory);
   }

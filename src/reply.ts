@@ -20,7 +20,11 @@ export function normalizeReply(raw: RawReply, bytes: boolean): Reply {
 /** Turns each argument into the text Valkey receives, rejecting values JSON cannot carry. */
 export function commandToStrings(command: Command): string[] {
   if (command.length === 0) {
-    throw new InvalidArgumentError('command', command, 'Pass the command name first, e.g. ["GET", "key"].');
+    throw new InvalidArgumentError(
+      'command',
+      command,
+      'Pass the command name first, e.g. ["GET", "key"].',
+    );
   }
   return command.map((arg, index) => {
     if (typeof arg === 'string') return arg;
@@ -37,20 +41,27 @@ export function commandToStrings(command: Command): string[] {
 export function replyText(reply: Reply, what: string): string {
   if (typeof reply === 'string') return reply;
   if (typeof reply === 'number') return String(reply);
-  throw new TransportError(`Unexpected reply to ${what}: expected text, got ${describeKind(reply)}.`);
+  throw new TransportError(
+    `Unexpected reply to ${what}: expected text, got ${describeKind(reply)}.`,
+  );
 }
 
 /** Narrows a reply to an array, or raises a clear error naming the command that returned it. */
 export function replyArray(reply: Reply, what: string): readonly Reply[] {
   if (Array.isArray(reply)) return reply as readonly Reply[];
-  throw new TransportError(`Unexpected reply to ${what}: expected an array, got ${describeKind(reply)}.`);
+  throw new TransportError(
+    `Unexpected reply to ${what}: expected an array, got ${describeKind(reply)}.`,
+  );
 }
 
 /** Narrows a reply to a number (integer replies, or numeric text), or raises a clear error. */
 export function replyNumber(reply: Reply, what: string): number {
   if (typeof reply === 'number') return reply;
-  if (typeof reply === 'string' && reply !== '' && Number.isFinite(Number(reply))) return Number(reply);
-  throw new TransportError(`Unexpected reply to ${what}: expected a number, got ${describeKind(reply)}.`);
+  if (typeof reply === 'string' && reply !== '' && Number.isFinite(Number(reply)))
+    return Number(reply);
+  throw new TransportError(
+    `Unexpected reply to ${what}: expected a number, got ${describeKind(reply)}.`,
+  );
 }
 
 function describeKind(reply: Reply): string {

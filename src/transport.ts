@@ -36,7 +36,11 @@ export function createTransport(urlOrOptions: string | TransportOptions): Transp
         'In Workers and other runtimes without TCP sockets, use the https:// URL of a REST proxy.',
     );
   }
-  throw new InvalidArgumentError('URL scheme', url.protocol, 'Use http(s):// for the REST proxy or redis:// / valkey:// for TCP.');
+  throw new InvalidArgumentError(
+    'URL scheme',
+    url.protocol,
+    'Use http(s):// for the REST proxy or redis:// / valkey:// for TCP.',
+  );
 }
 
 /** Environment variables `fromEnv` reads. */
@@ -47,14 +51,25 @@ export type TransportEnv = Record<string, string | undefined>;
  * `VALKEY_REST_TOKEN`, else `UPSTASH_REDIS_REST_URL` with `UPSTASH_REDIS_REST_TOKEN`. In Workers,
  * pass the `env` bindings object; elsewhere `process.env` is read.
  */
-export function fromEnv(env?: TransportEnv, options: Omit<TransportOptions, 'url' | 'token'> = {}): Transport {
+export function fromEnv(
+  env?: TransportEnv,
+  options: Omit<TransportOptions, 'url' | 'token'> = {},
+): Transport {
   const source = env ?? (globalThis as { process?: { env: TransportEnv } }).process?.env ?? {};
   if (source.VALKEY_URL) return createTransport({ ...options, url: source.VALKEY_URL });
   if (source.VALKEY_REST_URL) {
-    return createTransport({ ...options, url: source.VALKEY_REST_URL, token: source.VALKEY_REST_TOKEN });
+    return createTransport({
+      ...options,
+      url: source.VALKEY_REST_URL,
+      token: source.VALKEY_REST_TOKEN,
+    });
   }
   if (source.UPSTASH_REDIS_REST_URL) {
-    return createTransport({ ...options, url: source.UPSTASH_REDIS_REST_URL, token: source.UPSTASH_REDIS_REST_TOKEN });
+    return createTransport({
+      ...options,
+      url: source.UPSTASH_REDIS_REST_URL,
+      token: source.UPSTASH_REDIS_REST_TOKEN,
+    });
   }
   throw new InvalidArgumentError(
     'environment',
@@ -65,12 +80,20 @@ export function fromEnv(env?: TransportEnv, options: Omit<TransportOptions, 'url
 
 function parseUrl(url: string | undefined): URL {
   if (typeof url !== 'string' || url === '') {
-    throw new InvalidArgumentError('URL', url, 'Pass the server URL, e.g. https://proxy.example.com or redis://127.0.0.1:6379.');
+    throw new InvalidArgumentError(
+      'URL',
+      url,
+      'Pass the server URL, e.g. https://proxy.example.com or redis://127.0.0.1:6379.',
+    );
   }
   try {
     return new URL(url);
   } catch {
-    throw new InvalidArgumentError('URL', url, 'Pass an absolute URL, e.g. https://proxy.example.com or redis://127.0.0.1:6379.');
+    throw new InvalidArgumentError(
+      'URL',
+      url,
+      'Pass an absolute URL, e.g. https://proxy.example.com or redis://127.0.0.1:6379.',
+    );
   }
 }
 

@@ -2,7 +2,12 @@
 // replies and raise the same errors.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createClient } from '@redis/client';
-import { ConnectionError, InvalidArgumentError, Script, ValkeyCommandError } from '../src/node/index.js';
+import {
+  ConnectionError,
+  InvalidArgumentError,
+  Script,
+  ValkeyCommandError,
+} from '../src/node/index.js';
 import { adapters } from './support/adapters.js';
 
 const direct = createClient({ url: inject('valkeyUrl'), RESP: 2 });
@@ -43,7 +48,12 @@ describe.each(adapters)('executor over $name', (adapter) => {
   });
 
   it('returns exact bytes when asked', async () => {
-    await direct.sendCommand(['EVAL', "return redis.call('SET', KEYS[1], string.char(255, 254, 0, 1))", '1', key('bin')]);
+    await direct.sendCommand([
+      'EVAL',
+      "return redis.call('SET', KEYS[1], string.char(255, 254, 0, 1))",
+      '1',
+      key('bin'),
+    ]);
     const bytes = await executor.send(['GET', key('bin')], { bytes: true });
     expect(bytes).toBeInstanceOf(Uint8Array);
     expect([...(bytes as Uint8Array)]).toEqual([255, 254, 0, 1]);
@@ -134,10 +144,16 @@ describe.each(adapters)('executor over $name', (adapter) => {
   });
 
   it('rejects arguments JSON cannot carry', async () => {
-    await expect(executor.send(['SET', key('bad'), null as unknown as string])).rejects.toThrow(InvalidArgumentError);
-    await expect(executor.send(['SET', key('bad'), Number.NaN])).rejects.toThrow(/argument 2 of SET/);
+    await expect(executor.send(['SET', key('bad'), null as unknown as string])).rejects.toThrow(
+      InvalidArgumentError,
+    );
+    await expect(executor.send(['SET', key('bad'), Number.NaN])).rejects.toThrow(
+      /argument 2 of SET/,
+    );
     await expect(executor.send([])).rejects.toThrow(InvalidArgumentError);
-    await expect(executor.pipeline([['GET', {} as unknown as string]])).rejects.toThrow(InvalidArgumentError);
+    await expect(executor.pipeline([['GET', {} as unknown as string]])).rejects.toThrow(
+      InvalidArgumentError,
+    );
   });
 
   it('rejects calls after close', async () => {

@@ -26,7 +26,8 @@ const ENSURE_SCRIPT = fileURLToPath(new URL('../ensure-valkey.sh', import.meta.u
 export function ensureValkeyInstalled(): void {
   if (spawnSync('valkey-server', ['--version']).status === 0) return;
   const result = spawnSync('bash', [ENSURE_SCRIPT], { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('valkey-server is not installed; see the message above.');
+  if (result.status !== 0)
+    throw new Error('valkey-server is not installed; see the message above.');
 }
 
 /** Returns a TCP port that was free a moment ago on 127.0.0.1. */
@@ -42,7 +43,9 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts a private valkey-server; `extraArgs` are passed on its command line. */
-export async function startValkey(options: { port?: number; extraArgs?: string[] } = {}): Promise<ValkeyServer> {
+export async function startValkey(
+  options: { port?: number; extraArgs?: string[] } = {},
+): Promise<ValkeyServer> {
   ensureValkeyInstalled();
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'valkey-transport-'));
@@ -51,7 +54,21 @@ export async function startValkey(options: { port?: number; extraArgs?: string[]
   const start = async () => {
     child = spawn(
       'valkey-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', join(dir, 'valkey.log'), ...(options.extraArgs ?? [])],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--logfile',
+        join(dir, 'valkey.log'),
+        ...(options.extraArgs ?? []),
+      ],
       { stdio: 'ignore' },
     );
     await waitForPort(port, child);
@@ -84,7 +101,8 @@ export async function startValkey(options: { port?: number; extraArgs?: string[]
 async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`valkey-server exited with code ${child.exitCode} on port ${port}.`);
+    if (child.exitCode !== null)
+      throw new Error(`valkey-server exited with code ${child.exitCode} on port ${port}.`);
     if (await answersPing(port)) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -3,7 +3,13 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Reply } from '../executor.js';
 import { replyArray } from '../reply.js';
 import type { ValkeyTransport } from '../valkey-transport.js';
-import { encodeFrameBody, endToEndHeaders, frameToResponse, type ReplyFrame, type RequestFrame } from './frames.js';
+import {
+  encodeFrameBody,
+  endToEndHeaders,
+  frameToResponse,
+  type ReplyFrame,
+  type RequestFrame,
+} from './frames.js';
 import type { RoutingTable } from './registry-types.js';
 import { RouteIndex } from './routing.js';
 import { replyKey, serviceQueueName } from './service-queue.js';
@@ -67,7 +73,10 @@ export class Dispatcher {
     const match = snapshot.index.match(request.method, url.pathname, requested);
     if (!match) {
       const which = requested ? ` version ${requested}` : '';
-      return jsonError(503, `No live service instance${which} serves ${request.method} ${url.pathname}.`);
+      return jsonError(
+        503,
+        `No live service instance${which} serves ${request.method} ${url.pathname}.`,
+      );
     }
 
     const queueName = serviceQueueName(match.service, match.version);
@@ -88,14 +97,18 @@ export class Dispatcher {
     const remaining = this.#timeoutMs - (Date.now() - started);
     const reply = await this.#waitForReply(frame.replyKey, remaining);
     if (!reply) {
-      return jsonError(504, `${match.service} ${match.version} did not reply to ${request.method} ${url.pathname} within ${this.#timeoutMs} ms.`);
+      return jsonError(
+        504,
+        `${match.service} ${match.version} did not reply to ${request.method} ${url.pathname} within ${this.#timeoutMs} ms.`,
+      );
     }
     return frameToResponse(reply);
   }
 
   #waitForReply(key: string, waitMs: number): Promise<ReplyFrame | null> {
     const executor = this.#transport.executor;
-    const parse = (reply: Reply) => (reply === null ? null : (JSON.parse(String(reply)) as ReplyFrame));
+    const parse = (reply: Reply) =>
+      reply === null ? null : (JSON.parse(String(reply)) as ReplyFrame);
     return waitFor(
       executor,
       {
@@ -131,7 +144,10 @@ export class Dispatcher {
   }
 
   #tooLarge(bytes: number): Response {
-    return jsonError(413, `Request body of ${bytes} bytes is over the ${this.#maxBodyBytes}-byte limit.`);
+    return jsonError(
+      413,
+      `Request body of ${bytes} bytes is over the ${this.#maxBodyBytes}-byte limit.`,
+    );
   }
 }
 
@@ -144,6 +160,7 @@ export function jsonError(status: number, message: string): Response {
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(name, value, 'Pass a positive number.');
+  if (!Number.isFinite(value) || value <= 0)
+    throw new InvalidArgumentError(name, value, 'Pass a positive number.');
   return value;
 }

@@ -84,5 +84,9 @@ export function frameToResponse(frame: ReplyFrame): Response {
 /** Encodes a service's response as a reply frame. */
 export async function responseToFrame(response: Response): Promise<ReplyFrame> {
   const body = new Uint8Array(await response.arrayBuffer());
-  return { status: response.status, headers: endToEndHeaders(response.headers), body: encodeFrameBody(body) };
+  return {
+    status: response.status,
+    headers: endToEndHeaders(response.headers),
+    body: encodeFrameBody(body),
+  };
 }

@@ -33,7 +33,9 @@ export class RouteIndex {
    */
   match(method: string, path: string, requestedVersion?: string): RouteMatch | undefined {
     if (this.#empty) return undefined;
-    const [matches] = this.#router.match(method, path) as [[InstanceView, Record<string, string>][]];
+    const [matches] = this.#router.match(method, path) as [
+      [InstanceView, Record<string, string>][],
+    ];
     const first = matches[0];
     if (!first) return undefined;
     const service = first[0].service;

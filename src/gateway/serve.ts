@@ -11,7 +11,10 @@ import { queueKey } from '../queue/message-queue.js';
 import { replyKey, replyScript, serviceQueueName, validateSegment } from './service-queue.js';
 
 /** Handles one routed request. `params` holds the route's path parameters. */
-export type RouteHandler = (request: Request, params: Record<string, string>) => Response | Promise<Response>;
+export type RouteHandler = (
+  request: Request,
+  params: Record<string, string>,
+) => Response | Promise<Response>;
 
 export interface ServeOptions {
   transport: ValkeyTransport;
@@ -83,18 +86,37 @@ class RunningService implements ServiceInstance {
   constructor(options: ServeOptions) {
     this.#options = options;
     this.instanceId = options.instanceId ?? crypto.randomUUID();
-    this.#queueName = serviceQueueName(validateSegment('service name', options.service), validateSegment('service version', options.version));
+    this.#queueName = serviceQueueName(
+      validateSegment('service name', options.service),
+      validateSegment('service version', options.version),
+    );
     this.#concurrency = options.concurrency ?? 8;
     if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) {
-      throw new InvalidArgumentError('concurrency', options.concurrency, 'Pass an integer of at least 1.');
+      throw new InvalidArgumentError(
+        'concurrency',
+        options.concurrency,
+        'Pass an integer of at least 1.',
+      );
     }
-    if (options.routes === null || typeof options.routes !== 'object' || Object.keys(options.routes).length === 0) {
-      throw new InvalidArgumentError('routes', options.routes, 'Pass handlers keyed by "METHOD /path", e.g. {"GET /hello": handler}.');
+    if (
+      options.routes === null ||
+      typeof options.routes !== 'object' ||
+      Object.keys(options.routes).length === 0
+    ) {
+      throw new InvalidArgumentError(
+        'routes',
+        options.routes,
+        'Pass handlers keyed by "METHOD /path", e.g. {"GET /hello": handler}.',
+      );
     }
     this.#endpoints = Object.entries(options.routes).map(([route, handler]) => {
       const [method, path, extra] = route.trim().split(/\s+/);
       if (extra !== undefined || typeof handler !== 'function') {
-        throw new InvalidArgumentError('route', route, 'Key each handler function by "METHOD /path".');
+        throw new InvalidArgumentError(
+          'route',
+          route,
+          'Key each handler function by "METHOD /path".',
+        );
       }
       const endpoint = validateEndpoint({ method: method ?? '', path: path ?? '' });
       this.#router.add(endpoint.method, endpoint.path, handler);
@@ -118,7 +140,9 @@ class RunningService implements ServiceInstance {
     await this.#loop;
     await Promise.allSettled(this.#running);
     clearInterval(this.#heartbeat);
-    await this.#registry().goodbye(this.instanceId).catch((error: unknown) => this.#report(error));
+    await this.#registry()
+      .goodbye(this.instanceId)
+      .catch((error: unknown) => this.#report(error));
   }
 
   #registry() {
@@ -166,7 +190,11 @@ class RunningService implements ServiceInstance {
       }
       let leased: LeasedMessage<RequestFrame>[];
       try {
-        leased = await queue.lease({ consumer: this.instanceId, count: this.#concurrency - this.inFlight, waitMs: POLL_WAIT_MS });
+        leased = await queue.lease({
+          consumer: this.instanceId,
+          count: this.#concurrency - this.inFlight,
+          waitMs: POLL_WAIT_MS,
+        });
         backoff = 50;
       } catch (error) {
         this.#report(error);
@@ -188,7 +216,10 @@ class RunningService implements ServiceInstance {
     });
   }
 
-  async #handle(queue: ReturnType<ValkeyTransport['queue']>, message: LeasedMessage<RequestFrame>): Promise<void> {
+  async #handle(
+    queue: ReturnType<ValkeyTransport['queue']>,
+    message: LeasedMessage<RequestFrame>,
+  ): Promise<void> {
     const frame = message.body;
     try {
       // The gateway stopped waiting at the deadline, so running the handler would be wasted work.
@@ -199,9 +230,18 @@ class RunningService implements ServiceInstance {
       const reply = await this.#run(frame);
       this.#record(reply.status < 500);
       const prefix = this.#options.transport.prefix;
-      const keys = [queueKey(prefix, this.#queueName, 'stream'), replyKey(prefix, this.#queueName, frame.correlationId)];
+      const keys = [
+        queueKey(prefix, this.#queueName, 'stream'),
+        replyKey(prefix, this.#queueName, frame.correlationId),
+      ];
       const ttl = this.#options.replyTtlMs ?? 60_000;
-      const args = [message.id, message.consumer, message.deliveryCount, JSON.stringify(reply), ttl];
+      const args = [
+        message.id,
+        message.consumer,
+        message.deliveryCount,
+        JSON.stringify(reply),
+        ttl,
+      ];
       await replyScript.run(this.#options.transport.executor, keys, args);
     } catch (error) {
       this.#report(error);
@@ -209,14 +249,23 @@ class RunningService implements ServiceInstance {
   }
 
   async #run(frame: RequestFrame): Promise<ReplyFrame> {
-    const [matches] = this.#router.match(frame.method, frame.path) as [[RouteHandler, Record<string, string>][]];
+    const [matches] = this.#router.match(frame.method, frame.path) as [
+      [RouteHandler, Record<string, string>][],
+    ];
     const match = matches[0];
-    if (!match) return jsonFrame(404, `${this.#options.service} has no route for ${frame.method} ${frame.path}.`);
+    if (!match)
+      return jsonFrame(
+        404,
+        `${this.#options.service} has no route for ${frame.method} ${frame.path}.`,
+      );
     try {
       return await responseToFrame(await match[0](frameToRequest(frame, ORIGIN), match[1]));
     } catch (error) {
       this.#report(error);
-      return jsonFrame(502, `${this.#options.service} failed to handle ${frame.method} ${frame.path}: ${String(error)}`);
+      return jsonFrame(
+        502,
+        `${this.#options.service} failed to handle ${frame.method} ${frame.path}: ${String(error)}`,
+      );
     }
   }
 

@@ -8,7 +8,11 @@ const SEGMENT = /^[A-Za-z0-9._-]{1,64}$/;
 /** Validates a service or version name: 1-64 of `A-Za-z0-9._-` (no `:`, which separates them). */
 export function validateSegment(kind: string, value: unknown): string {
   if (typeof value !== 'string' || !SEGMENT.test(value)) {
-    throw new InvalidArgumentError(kind, value, 'Use 1-64 characters of letters, digits and . _ - (no colon).');
+    throw new InvalidArgumentError(
+      kind,
+      value,
+      'Use 1-64 characters of letters, digits and . _ - (no colon).',
+    );
   }
   return value;
 }

@@ -31,7 +31,29 @@ interface Pending {
 
 // Commands that change nothing, so a request that failed in transit may be repeated. Writes are
 // never repeated: a lost reply does not tell whether the server applied them.
-const READ_ONLY = new Set(['GET', 'MGET', 'EXISTS', 'HGET', 'HMGET', 'HGETALL', 'PTTL', 'TTL', 'PING', 'TIME', 'XRANGE', 'XREVRANGE', 'XLEN', 'XPENDING', 'ZRANGE', 'ZSCORE', 'ZCARD', 'LRANGE', 'LLEN', 'SMEMBERS', 'SCARD']);
+const READ_ONLY = new Set([
+  'GET',
+  'MGET',
+  'EXISTS',
+  'HGET',
+  'HMGET',
+  'HGETALL',
+  'PTTL',
+  'TTL',
+  'PING',
+  'TIME',
+  'XRANGE',
+  'XREVRANGE',
+  'XLEN',
+  'XPENDING',
+  'ZRANGE',
+  'ZSCORE',
+  'ZCARD',
+  'LRANGE',
+  'LLEN',
+  'SMEMBERS',
+  'SCARD',
+]);
 const RETRY_DELAY_MS = 50;
 
 /**
@@ -53,7 +75,11 @@ export class HttpExecutor implements CommandExecutor {
   constructor(options: HttpExecutorOptions) {
     this.#base = parseBaseUrl(options.url);
     if (typeof options.token !== 'string' || options.token === '') {
-      throw new InvalidArgumentError('token', options.token, 'Pass the REST token of the proxy (VALKEY_REST_TOKEN).');
+      throw new InvalidArgumentError(
+        'token',
+        options.token,
+        'Pass the REST token of the proxy (VALKEY_REST_TOKEN).',
+      );
     }
     this.#token = options.token;
     this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? 10_000);
@@ -119,7 +145,11 @@ export class HttpExecutor implements CommandExecutor {
       (error: unknown) => {
         // A 4xx means the server ran nothing, so each command is re-sent alone to get its own error
         // instead of failing unrelated commands that shared the batch.
-        if (error instanceof TransportError && !(error instanceof ConnectionError) && !(error instanceof TimeoutError)) {
+        if (
+          error instanceof TransportError &&
+          !(error instanceof ConnectionError) &&
+          !(error instanceof TimeoutError)
+        ) {
           for (const p of batch) this.#sendAlone(p.args, p.bytes).then(p.resolve, p.reject);
         } else {
           for (const p of batch) p.reject(error);
@@ -129,19 +159,30 @@ export class HttpExecutor implements CommandExecutor {
   }
 
   /** Sends one request, with one retry after a transport failure when `retryable`. */
-  async #request(path: string, body: unknown, options: CommandOptions | undefined, retryable: boolean): Promise<unknown> {
+  async #request(
+    path: string,
+    body: unknown,
+    options: CommandOptions | undefined,
+    retryable: boolean,
+  ): Promise<unknown> {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     const name = describeBody(path, body);
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new TimeoutError(timeoutMs, `REST request ${name}`)), timeoutMs);
-    const signal = options?.signal ? AbortSignal.any([timeout.signal, options.signal]) : timeout.signal;
+    const timer = setTimeout(
+      () => timeout.abort(new TimeoutError(timeoutMs, `REST request ${name}`)),
+      timeoutMs,
+    );
+    const signal = options?.signal
+      ? AbortSignal.any([timeout.signal, options.signal])
+      : timeout.signal;
     try {
       await this.#slots.acquire(signal);
       try {
         try {
           return await this.#fetchOnce(path, body, signal, name);
         } catch (error) {
-          if (!retryable || !(error instanceof ConnectionError) || error.status !== undefined) throw error;
+          if (!retryable || !(error instanceof ConnectionError) || error.status !== undefined)
+            throw error;
           await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
           return await this.#fetchOnce(path, body, signal, name);
         }
@@ -156,7 +197,12 @@ export class HttpExecutor implements CommandExecutor {
     }
   }
 
-  async #fetchOnce(path: string, body: unknown, signal: AbortSignal, name: string): Promise<unknown> {
+  async #fetchOnce(
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+    name: string,
+  ): Promise<unknown> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.#token}`,
       'content-type': 'application/json',
@@ -165,10 +211,17 @@ export class HttpExecutor implements CommandExecutor {
     if (this.#syncToken) headers['upstash-sync-token'] = this.#syncToken;
     let response: Response;
     try {
-      response = await this.#fetch(this.#base + path, { method: 'POST', headers, body: JSON.stringify(body), signal });
+      response = await this.#fetch(this.#base + path, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+        signal,
+      });
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      throw new ConnectionError(`REST request ${name} to ${this.#base} failed: ${String(error)}`, { cause: error });
+      throw new ConnectionError(`REST request ${name} to ${this.#base} failed: ${String(error)}`, {
+        cause: error,
+      });
     }
     const text = await response.text();
     if (!response.ok) {
@@ -182,14 +235,18 @@ export class HttpExecutor implements CommandExecutor {
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new TransportError(`REST reply to ${name} is not JSON: ${text.slice(0, 100)}`, { cause: error });
+      throw new TransportError(`REST reply to ${name} is not JSON: ${text.slice(0, 100)}`, {
+        cause: error,
+      });
     }
   }
 }
 
 function settleBatch(batch: Pending[], entries: unknown): void {
   if (!Array.isArray(entries) || entries.length !== batch.length) {
-    const error = new TransportError(`Malformed /pipeline reply: expected ${batch.length} entries.`);
+    const error = new TransportError(
+      `Malformed /pipeline reply: expected ${batch.length} entries.`,
+    );
     for (const p of batch) p.reject(error);
     return;
   }
@@ -221,7 +278,9 @@ function describeBody(path: string, body: unknown): string {
 }
 
 function closedError(): ConnectionError {
-  return new ConnectionError('The HTTP executor was closed; create a new transport to send more commands.');
+  return new ConnectionError(
+    'The HTTP executor was closed; create a new transport to send more commands.',
+  );
 }
 
 function positive(name: string, value: number): number {
@@ -236,10 +295,18 @@ function parseBaseUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new InvalidArgumentError('REST URL', url, 'Pass an absolute http:// or https:// URL of the REST proxy.');
+    throw new InvalidArgumentError(
+      'REST URL',
+      url,
+      'Pass an absolute http:// or https:// URL of the REST proxy.',
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new InvalidArgumentError('REST URL', url, 'Use an http:// or https:// URL for the HTTP adapter.');
+    throw new InvalidArgumentError(
+      'REST URL',
+      url,
+      'Use an http:// or https:// URL for the HTTP adapter.',
+    );
   }
   return parsed.toString().replace(/\/+$/, '');
 }

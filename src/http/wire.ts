@@ -34,10 +34,13 @@ export function decodeEntry(entry: WireEntry, bytes: boolean, commandName: strin
 
 /** Maps a non-2xx response of the REST server to the error a caller can branch on. */
 export function errorForStatus(status: number, text: string, commandName: string): TransportError {
-  if (status === 401 || status === 403) return new AuthError(`REST server returned ${status}: ${text}`, status);
+  if (status === 401 || status === 403)
+    return new AuthError(`REST server returned ${status}: ${text}`, status);
   if (status === 400) return new ValkeyCommandError(text, commandName, status);
   if (status >= 500) {
-    return new ConnectionError(`REST server returned ${status} for ${commandName}: ${text}`, { status });
+    return new ConnectionError(`REST server returned ${status} for ${commandName}: ${text}`, {
+      status,
+    });
   }
   const error = new TransportError(`REST server returned ${status} for ${commandName}: ${text}`);
   return error;

@@ -29,7 +29,8 @@ function createRawClient(url: string, options: ConnectionOptions) {
     socket: {
       connectTimeout: options.connectTimeoutMs ?? 5000,
       reconnectStrategy: (retries: number) =>
-        Math.min(50 * 2 ** Math.min(retries, 6), MAX_RECONNECT_DELAY_MS) + Math.floor(Math.random() * 50),
+        Math.min(50 * 2 ** Math.min(retries, 6), MAX_RECONNECT_DELAY_MS) +
+        Math.floor(Math.random() * 50),
     },
   });
   // node-redis emits every failed reconnect as an 'error' event; without a listener the process
@@ -53,16 +54,30 @@ export class ConnectionFactory {
   readonly #entries = new Map<string, SharedEntry>();
 
   /** Takes a reference to the shared connection for `url`; pair with `release`. */
-  acquire(url: string, options: ConnectionOptions = {}): { key: string; client: RawClient; blocking: BlockingPool } {
+  acquire(
+    url: string,
+    options: ConnectionOptions = {},
+  ): { key: string; client: RawClient; blocking: BlockingPool } {
     validateUrl(url);
-    const key = JSON.stringify([url, options.offlineQueue !== false, options.maxBlockingConnections ?? 16]);
+    const key = JSON.stringify([
+      url,
+      options.offlineQueue !== false,
+      options.maxBlockingConnections ?? 16,
+    ]);
     let entry = this.#entries.get(key);
     if (!entry) {
       const client = createRawClient(url, options);
       client.connect().catch(() => {
         // Connection failures reach callers as rejected commands; the client keeps retrying.
       });
-      entry = { client, users: 0, blocking: new BlockingPool(() => createRawClient(url, options), options.maxBlockingConnections ?? 16) };
+      entry = {
+        client,
+        users: 0,
+        blocking: new BlockingPool(
+          () => createRawClient(url, options),
+          options.maxBlockingConnections ?? 16,
+        ),
+      };
       this.#entries.set(key, entry);
     }
     entry.users++;
@@ -93,7 +108,11 @@ export class BlockingPool {
     readonly max: number,
   ) {
     if (!Number.isInteger(max) || max < 1) {
-      throw new InvalidArgumentError('maxBlockingConnections', max, 'Pass an integer of at least 1.');
+      throw new InvalidArgumentError(
+        'maxBlockingConnections',
+        max,
+        'Pass an integer of at least 1.',
+      );
     }
   }
 
@@ -161,7 +180,8 @@ export class BlockingPool {
   close(): void {
     this.#closed = true;
     for (const client of this.#idle.splice(0)) client.destroy();
-    for (const waiter of this.#waiters.splice(0)) waiter.fail(new ConnectionError('The connection pool was closed.'));
+    for (const waiter of this.#waiters.splice(0))
+      waiter.fail(new ConnectionError('The connection pool was closed.'));
   }
 }
 
@@ -191,7 +211,11 @@ function validateUrl(url: string): void {
     throw new InvalidArgumentError('Valkey URL', url, 'Pass a URL such as redis://127.0.0.1:6379.');
   }
   if (!/^(redis|rediss|valkey|valkeys):$/.test(parsed.protocol)) {
-    throw new InvalidArgumentError('Valkey URL', url, 'Use a redis://, rediss://, valkey:// or valkeys:// URL for TCP.');
+    throw new InvalidArgumentError(
+      'Valkey URL',
+      url,
+      'Use a redis://, rediss://, valkey:// or valkeys:// URL for TCP.',
+    );
   }
 }
 

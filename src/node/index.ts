@@ -6,7 +6,11 @@ import { TcpExecutor } from './tcp-executor.js';
 
 export * from '../index.js';
 export { TcpExecutor, type TcpExecutorOptions } from './tcp-executor.js';
-export { ConnectionFactory, defaultConnectionFactory, type ConnectionOptions } from './connection-factory.js';
+export {
+  ConnectionFactory,
+  defaultConnectionFactory,
+  type ConnectionOptions,
+} from './connection-factory.js';
 export { startProxy, type ProxyOptions, type RunningProxy } from './proxy/server.js';
 
 registerTransport(['redis:', 'rediss:', 'valkey:', 'valkeys:'], (url, options) => {

@@ -1,5 +1,10 @@
 import { ErrorReply, MultiErrorReply } from '@redis/client';
-import { ConnectionError, InvalidArgumentError, TimeoutError, ValkeyCommandError } from '../errors.js';
+import {
+  ConnectionError,
+  InvalidArgumentError,
+  TimeoutError,
+  ValkeyCommandError,
+} from '../errors.js';
 import type { BatchReply, Command, CommandExecutor, CommandOptions, Reply } from '../executor.js';
 import { commandToStrings, normalizeReply, type RawReply } from '../reply.js';
 import {
@@ -35,7 +40,11 @@ export class TcpExecutor implements CommandExecutor {
   constructor(options: TcpExecutorOptions) {
     const timeoutMs = options.timeoutMs ?? 5000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new InvalidArgumentError('timeoutMs', timeoutMs, 'Pass a positive number of milliseconds.');
+      throw new InvalidArgumentError(
+        'timeoutMs',
+        timeoutMs,
+        'Pass a positive number of milliseconds.',
+      );
     }
     this.#timeoutMs = timeoutMs;
     this.#factory = options.factory ?? defaultConnectionFactory;
@@ -70,12 +79,18 @@ export class TcpExecutor implements CommandExecutor {
     // Commands sent in one tick share one socket write, so this is one round trip.
     const settled = await Promise.allSettled(
       all.map((args) =>
-        this.#client.sendCommand(args, { timeout: timeoutMs, rejectInFlight: true, abortSignal: options?.signal }),
+        this.#client.sendCommand(args, {
+          timeout: timeoutMs,
+          rejectInFlight: true,
+          abortSignal: options?.signal,
+        }),
       ),
     );
     return settled.map((result, i) => {
-      if (result.status === 'fulfilled') return normalizeReply(result.value as unknown as RawReply, bytes);
-      if (result.reason instanceof ErrorReply) return new ValkeyCommandError(result.reason.message, all[i]![0]);
+      if (result.status === 'fulfilled')
+        return normalizeReply(result.value as unknown as RawReply, bytes);
+      if (result.reason instanceof ErrorReply)
+        return new ValkeyCommandError(result.reason.message, all[i]![0]);
       throw fromClientError(result.reason, all[i]![0]!, timeoutMs);
     });
   }
@@ -123,7 +138,9 @@ export class TcpExecutor implements CommandExecutor {
     try {
       client = await this.#blocking.take(signal);
     } catch (error) {
-      throw timeout.aborted ? new TimeoutError(limitMs, `waiting for a connection for ${args[0]}`) : fromClientError(error, args[0]!, limitMs);
+      throw timeout.aborted
+        ? new TimeoutError(limitMs, `waiting for a connection for ${args[0]}`)
+        : fromClientError(error, args[0]!, limitMs);
     }
     try {
       const raw = await client.sendCommand(args, { abortSignal: signal, rejectInFlight: true });
@@ -142,12 +159,19 @@ export class TcpExecutor implements CommandExecutor {
 
   #assertOpen(): void {
     if (this.#closed) {
-      throw new ConnectionError('The TCP executor was closed; create a new transport to send more commands.');
+      throw new ConnectionError(
+        'The TCP executor was closed; create a new transport to send more commands.',
+      );
     }
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string, signal?: AbortSignal): Promise<T> {
+function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  what: string,
+  signal?: AbortSignal,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new TimeoutError(timeoutMs, what)), timeoutMs);
     const onAbort = () => reject(signal?.reason);

@@ -19,16 +19,25 @@ export function encodeBody(body: unknown, maxBytes: number): string[] {
     try {
       text = JSON.stringify(body);
     } catch (error) {
-      throw new InvalidArgumentError('message body', body, `It cannot be encoded as JSON (${String(error)}); pass plain data or a Uint8Array.`);
+      throw new InvalidArgumentError(
+        'message body',
+        body,
+        `It cannot be encoded as JSON (${String(error)}); pass plain data or a Uint8Array.`,
+      );
     }
     if (text === undefined) {
-      throw new InvalidArgumentError('message body', body, 'Pass a JSON value or a Uint8Array; undefined and functions have no JSON form.');
+      throw new InvalidArgumentError(
+        'message body',
+        body,
+        'Pass a JSON value or a Uint8Array; undefined and functions have no JSON form.',
+      );
     }
     fields = [ENCODING_FIELD, JSON_ENCODING, BODY_FIELD, text];
   }
   const text = fields[3]!;
   // UTF-8 needs at most 3 bytes per UTF-16 unit, so short bodies skip the exact count.
-  const size = text.length * 3 <= maxBytes ? text.length : new TextEncoder().encode(text).byteLength;
+  const size =
+    text.length * 3 <= maxBytes ? text.length : new TextEncoder().encode(text).byteLength;
   if (size > maxBytes) {
     throw new InvalidArgumentError(
       'message body',
@@ -40,12 +49,23 @@ export function encodeBody(body: unknown, maxBytes: number): string[] {
 }
 
 /** Decodes the fields of a stream entry back into a body and headers. */
-export function decodeEntryFields(fields: readonly unknown[], id: string): { body: unknown; headers: Record<string, string> } {
+export function decodeEntryFields(
+  fields: readonly unknown[],
+  id: string,
+): { body: unknown; headers: Record<string, string> } {
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(String(fields[i]), String(fields[i + 1]));
   const text = map.get(BODY_FIELD);
-  if (text === undefined) throw new TransportError(`Message ${id} has no body field; it was not written by this library.`);
-  const headers = map.has(HEADERS_FIELD) ? (JSON.parse(map.get(HEADERS_FIELD)!) as Record<string, string>) : {};
-  const body = map.get(ENCODING_FIELD) === BYTES_ENCODING ? base64ToBytes(text) : (JSON.parse(text) as unknown);
+  if (text === undefined)
+    throw new TransportError(
+      `Message ${id} has no body field; it was not written by this library.`,
+    );
+  const headers = map.has(HEADERS_FIELD)
+    ? (JSON.parse(map.get(HEADERS_FIELD)!) as Record<string, string>)
+    : {};
+  const body =
+    map.get(ENCODING_FIELD) === BYTES_ENCODING
+      ? base64ToBytes(text)
+      : (JSON.parse(text) as unknown);
   return { body, headers };
 }

@@ -5,7 +5,14 @@ import { resourceKeys, validateName } from '../keys.js';
 import { replyArray, replyNumber } from '../reply.js';
 import { decodeEntryFields, encodeBody, HEADERS_FIELD } from './codec.js';
 import { ackScript, GROUP, leaseScript, renewScript } from './scripts.js';
-import type { EnqueueOptions, EnqueueResult, LeasedMessage, LeaseOptions, MessageQueue, QueueOptions } from './types.js';
+import type {
+  EnqueueOptions,
+  EnqueueResult,
+  LeasedMessage,
+  LeaseOptions,
+  MessageQueue,
+  QueueOptions,
+} from './types.js';
 
 const DEFAULT_LEASE_MS = 30_000;
 const MAX_LEASE_MS = 24 * 60 * 60 * 1000;
@@ -33,7 +40,12 @@ export class ValkeyMessageQueue<T = unknown> implements MessageQueue<T> {
     this.#executor = executor;
     this.#stream = queueKey(prefix, name, 'stream');
     this.#leaseMs = integerIn('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS, 1, MAX_LEASE_MS);
-    this.#maxBodyBytes = integerIn('maxBodyBytes', options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 1, 512 * 1024 * 1024);
+    this.#maxBodyBytes = integerIn(
+      'maxBodyBytes',
+      options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      1,
+      512 * 1024 * 1024,
+    );
   }
 
   async enqueue(body: T, options: EnqueueOptions = {}): Promise<EnqueueResult> {
@@ -54,7 +66,19 @@ export class ValkeyMessageQueue<T = unknown> implements MessageQueue<T> {
     const waited = await waitFor(
       this.#executor,
       {
-        command: (blockMs) => ['XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.#stream, '>'],
+        command: (blockMs) => [
+          'XREADGROUP',
+          'GROUP',
+          GROUP,
+          consumer,
+          'COUNT',
+          count,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          this.#stream,
+          '>',
+        ],
         parse: (reply) => nonEmpty(this.#parseRead(reply, consumer)),
         poll: async () => nonEmpty(await this.#leaseReady(consumer, count)),
       },
@@ -64,7 +88,11 @@ export class ValkeyMessageQueue<T = unknown> implements MessageQueue<T> {
   }
 
   async #leaseReady(consumer: string, count: number): Promise<LeasedMessage<T>[]> {
-    const reply = await leaseScript.run(this.#executor, [this.#stream], [consumer, count, this.#leaseMs]);
+    const reply = await leaseScript.run(
+      this.#executor,
+      [this.#stream],
+      [consumer, count, this.#leaseMs],
+    );
     return this.#parseLeased(reply, consumer);
   }
 
@@ -79,7 +107,8 @@ export class ValkeyMessageQueue<T = unknown> implements MessageQueue<T> {
   async #fenced(script: typeof ackScript, message: LeasedMessage<T>): Promise<void> {
     const args = [message.id, message.consumer, message.deliveryCount];
     const result = await script.run(this.#executor, [this.#stream], args);
-    if (replyNumber(result, script.name) !== 1) throw new LeaseLostError(message.id, message.consumer);
+    if (replyNumber(result, script.name) !== 1)
+      throw new LeaseLostError(message.id, message.consumer);
   }
 
   #parseLeased(reply: Reply, consumer: string): LeasedMessage<T>[] {
@@ -114,7 +143,11 @@ function encodeHeaders(headers: Record<string, string>): string {
   }
   for (const [key, value] of Object.entries(headers)) {
     if (typeof value !== 'string') {
-      throw new InvalidArgumentError(`header ${JSON.stringify(key)}`, value, 'Header values must be strings.');
+      throw new InvalidArgumentError(
+        `header ${JSON.stringify(key)}`,
+        value,
+        'Header values must be strings.',
+      );
     }
   }
   return JSON.stringify(headers);

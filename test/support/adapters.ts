@@ -16,7 +16,11 @@ export const adapters: AdapterCase[] = [
   {
     name: 'tcp',
     create: (options = {}) =>
-      createTransport({ url: inject('valkeyUrl'), prefix: options.prefix ?? uniquePrefix(), timeoutMs: options.timeoutMs }) as ValkeyTransport,
+      createTransport({
+        url: inject('valkeyUrl'),
+        prefix: options.prefix ?? uniquePrefix(),
+        timeoutMs: options.timeoutMs,
+      }) as ValkeyTransport,
   },
   {
     name: 'http',

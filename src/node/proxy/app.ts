@@ -3,7 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { ConnectionError, TimeoutError, ValkeyCommandError } from '../../errors.js';
 import type { BatchReply, CommandExecutor } from '../../executor.js';
-import { requestToken, TokenTable } from './auth.js';
+import type { TokenTable } from './auth.js';
+import { requestToken } from './auth.js';
 import { blockTimeMs } from './blocking-commands.js';
 import { BadCommandError, parseCommand, parseCommandList } from './commands.js';
 import { encodeResult } from './encode.js';
@@ -44,8 +45,14 @@ export function createProxyApp(config: ProxyAppConfig): Hono<Env> {
   app.use('*', async (c, next) => {
     const token = requestToken(c.req.header('authorization'), c.req.url);
     if (!config.tokens.find(token)) {
-      config.logger.warn({ requestId: c.get('requestId'), path: c.req.path }, 'rejected request: missing or invalid token');
-      return c.json({ error: 'Unauthorized: pass a valid token as "Authorization: Bearer <token>".' }, 401);
+      config.logger.warn(
+        { requestId: c.get('requestId'), path: c.req.path },
+        'rejected request: missing or invalid token',
+      );
+      return c.json(
+        { error: 'Unauthorized: pass a valid token as "Authorization: Bearer <token>".' },
+        401,
+      );
     }
     await next();
   });
@@ -54,7 +61,8 @@ export function createProxyApp(config: ProxyAppConfig): Hono<Env> {
     '*',
     bodyLimit({
       maxSize: config.maxBodyBytes,
-      onError: (c) => c.json({ error: `Request body is over the limit of ${config.maxBodyBytes} bytes.` }, 413),
+      onError: (c) =>
+        c.json({ error: `Request body is over the limit of ${config.maxBodyBytes} bytes.` }, 413),
     }),
   );
 
@@ -72,7 +80,11 @@ export function createProxyApp(config: ProxyAppConfig): Hono<Env> {
   });
 
   app.post('/pipeline', async (c) => {
-    const commands = parseCommandList(await readJson(c), config.maxPipelineCommands, config.maxArgs);
+    const commands = parseCommandList(
+      await readJson(c),
+      config.maxPipelineCommands,
+      config.maxArgs,
+    );
     commands.forEach((command) => {
       checkPolicy(config, command);
       if (blockTimeMs(command, config.maxBlockMs) !== undefined) {
@@ -84,7 +96,11 @@ export function createProxyApp(config: ProxyAppConfig): Hono<Env> {
   });
 
   app.post('/multi-exec', async (c) => {
-    const commands = parseCommandList(await readJson(c), config.maxPipelineCommands, config.maxArgs);
+    const commands = parseCommandList(
+      await readJson(c),
+      config.maxPipelineCommands,
+      config.maxArgs,
+    );
     commands.forEach((command) => checkPolicy(config, command));
     try {
       const replies = await config.executor.transaction(commands, { bytes: true });
@@ -95,7 +111,14 @@ export function createProxyApp(config: ProxyAppConfig): Hono<Env> {
     }
   });
 
-  app.notFound((c) => c.json({ error: `No such endpoint: ${c.req.method} ${c.req.path}. Use POST /, /pipeline or /multi-exec.` }, 404));
+  app.notFound((c) =>
+    c.json(
+      {
+        error: `No such endpoint: ${c.req.method} ${c.req.path}. Use POST /, /pipeline or /multi-exec.`,
+      },
+      404,
+    ),
+  );
 
   app.onError((error, c) => {
     const requestId = c.get('requestId');
@@ -109,7 +132,10 @@ export function createProxyApp(config: ProxyAppConfig): Hono<Env> {
       return c.json({ error: `Valkey is unavailable: ${error.message}` }, 503);
     }
     config.logger.error({ requestId, err: error }, 'request failed');
-    return c.json({ error: 'Internal proxy error; see the proxy log for the request id.', requestId }, 500);
+    return c.json(
+      { error: 'Internal proxy error; see the proxy log for the request id.', requestId },
+      500,
+    );
   });
 
   return app;
@@ -138,12 +164,16 @@ function wantsBase64(c: Context): boolean {
 async function readJson(c: Context): Promise<unknown> {
   const type = c.req.header('content-type');
   if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
-    throw new BadCommandError(`Content-Type ${JSON.stringify(type)} is not supported; send application/json.`);
+    throw new BadCommandError(
+      `Content-Type ${JSON.stringify(type)} is not supported; send application/json.`,
+    );
   }
   const text = await c.req.text();
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new BadCommandError('The body is not valid JSON; send a JSON array such as ["GET","key"].');
+    throw new BadCommandError(
+      'The body is not valid JSON; send a JSON array such as ["GET","key"].',
+    );
   }
 }

@@ -25,17 +25,22 @@ export function blockTimeMs(command: readonly string[], maxBlockMs: number): num
       const index = command.findIndex((arg, i) => i > 0 && arg.toUpperCase() === 'BLOCK');
       if (index < 0) return undefined;
       ms = Number(command[index + 1]);
-      if (!Number.isFinite(ms) || ms < 0) throw new BadCommandError(`${name} BLOCK needs a number of milliseconds.`);
+      if (!Number.isFinite(ms) || ms < 0)
+        throw new BadCommandError(`${name} BLOCK needs a number of milliseconds.`);
       break;
     }
     default:
       return undefined;
   }
   if (ms === 0) {
-    throw new BadCommandError(`${name} with timeout 0 would block forever; pass a timeout of at most ${maxBlockMs} ms.`);
+    throw new BadCommandError(
+      `${name} with timeout 0 would block forever; pass a timeout of at most ${maxBlockMs} ms.`,
+    );
   }
   if (ms > maxBlockMs) {
-    throw new BadCommandError(`${name} timeout of ${ms} ms is over this proxy's limit of ${maxBlockMs} ms; block for less and repeat.`);
+    throw new BadCommandError(
+      `${name} timeout of ${ms} ms is over this proxy's limit of ${maxBlockMs} ms; block for less and repeat.`,
+    );
   }
   return ms;
 }
@@ -43,7 +48,9 @@ export function blockTimeMs(command: readonly string[], maxBlockMs: number): num
 function seconds(arg: string | undefined, name: string): number {
   const value = Number(arg);
   if (arg === undefined || !Number.isFinite(value) || value < 0) {
-    throw new BadCommandError(`${name} needs a timeout in seconds as its ${name.startsWith('BLM') || name.startsWith('BZM') ? 'first' : 'last'} argument.`);
+    throw new BadCommandError(
+      `${name} needs a timeout in seconds as its ${name.startsWith('BLM') || name.startsWith('BZM') ? 'first' : 'last'} argument.`,
+    );
   }
   return value * 1000;
 }

@@ -9,26 +9,36 @@ export class BadCommandError extends Error {
  */
 export function parseCommand(value: unknown, maxArgs: number, where: string): string[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new BadCommandError(`${where} must be a non-empty array such as ["GET","key"], got ${preview(value)}.`);
+    throw new BadCommandError(
+      `${where} must be a non-empty array such as ["GET","key"], got ${preview(value)}.`,
+    );
   }
   if (value.length > maxArgs) {
-    throw new BadCommandError(`${where} has ${value.length} items, over the limit of ${maxArgs} arguments.`);
+    throw new BadCommandError(
+      `${where} has ${value.length} items, over the limit of ${maxArgs} arguments.`,
+    );
   }
   return value.map((item, index) => {
     if (typeof item === 'string') return item;
     if (typeof item === 'number' && Number.isFinite(item)) return String(item);
     if (typeof item === 'boolean') return item ? 'true' : 'false';
-    throw new BadCommandError(`${where}, item ${index}: ${preview(item)} is not a string, number or boolean.`);
+    throw new BadCommandError(
+      `${where}, item ${index}: ${preview(item)} is not a string, number or boolean.`,
+    );
   });
 }
 
 /** Validates a `/pipeline` or `/multi-exec` body: a non-empty array of commands. */
 export function parseCommandList(value: unknown, maxCommands: number, maxArgs: number): string[][] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new BadCommandError(`The body must be a non-empty array of commands such as [["GET","a"],["GET","b"]], got ${preview(value)}.`);
+    throw new BadCommandError(
+      `The body must be a non-empty array of commands such as [["GET","a"],["GET","b"]], got ${preview(value)}.`,
+    );
   }
   if (value.length > maxCommands) {
-    throw new BadCommandError(`The body has ${value.length} commands, over the limit of ${maxCommands} per request.`);
+    throw new BadCommandError(
+      `The body has ${value.length} commands, over the limit of ${maxCommands} per request.`,
+    );
   }
   return value.map((command, index) => parseCommand(command, maxArgs, `Command ${index}`));
 }

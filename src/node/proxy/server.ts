@@ -45,8 +45,15 @@ export interface RunningProxy {
 /** Starts the REST proxy and resolves once it listens. */
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const grants = (options.tokens ?? []).map((t) => (typeof t === 'string' ? { token: t } : t));
-  if (grants.length === 0 || grants.some((g) => typeof g.token !== 'string' || g.token.length < 8)) {
-    throw new InvalidArgumentError('tokens', grants.length, 'Configure at least one token of 8 or more characters.');
+  if (
+    grants.length === 0 ||
+    grants.some((g) => typeof g.token !== 'string' || g.token.length < 8)
+  ) {
+    throw new InvalidArgumentError(
+      'tokens',
+      grants.length,
+      'Configure at least one token of 8 or more characters.',
+    );
   }
   const logger = options.logger ?? pino({ name: 'valkey-transport-proxy' });
   const executor = new TcpExecutor({
@@ -68,7 +75,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   });
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, () =>
+      resolve(s),
+    );
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
