@@ -14,6 +14,11 @@ export interface HttpExecutorOptions {
   /** Requests in flight at once; further requests wait for a slot (within their timeout). Default 32. */
   maxInFlight?: number;
   /**
+   * Blocking requests (`blockMs`) in flight at once, counted apart from `maxInFlight` so that
+   * waiting reads never hold the slots of ordinary commands. Default 8.
+   */
+  maxBlockingInFlight?: number;
+  /**
    * Batches commands issued in the same tick into one `/pipeline` request. Default true. Batched
    * commands are not atomic; each gets its own result, as if sent alone.
    */
@@ -68,6 +73,7 @@ export class HttpExecutor implements CommandExecutor {
   readonly #autoPipeline: boolean;
   readonly #fetch: typeof fetch;
   readonly #slots: Semaphore;
+  readonly #blockingSlots: Semaphore;
   #batch: Pending[] = [];
   #syncToken: string | undefined;
   #closed = false;
@@ -84,6 +90,9 @@ export class HttpExecutor implements CommandExecutor {
     this.#token = options.token;
     this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? 10_000);
     this.#slots = new Semaphore(positive('maxInFlight', options.maxInFlight ?? 32));
+    this.#blockingSlots = new Semaphore(
+      positive('maxBlockingInFlight', options.maxBlockingInFlight ?? 8),
+    );
     this.#autoPipeline = options.autoPipeline ?? true;
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
@@ -175,8 +184,9 @@ export class HttpExecutor implements CommandExecutor {
     const signal = options?.signal
       ? AbortSignal.any([timeout.signal, options.signal])
       : timeout.signal;
+    const slots = options?.blockMs ? this.#blockingSlots : this.#slots;
     try {
-      await this.#slots.acquire(signal);
+      await slots.acquire(signal);
       try {
         try {
           return await this.#fetchOnce(path, body, signal, name);
@@ -187,7 +197,7 @@ export class HttpExecutor implements CommandExecutor {
           return await this.#fetchOnce(path, body, signal, name);
         }
       } finally {
-        this.#slots.release();
+        slots.release();
       }
     } catch (error) {
       if (signal.aborted) throw signal.reason;

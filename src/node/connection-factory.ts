@@ -34,9 +34,21 @@ function createRawClient(url: string, options: ConnectionOptions) {
     },
   });
   // node-redis emits every failed reconnect as an 'error' event; without a listener the process
-  // would crash. Callers see failures through rejected commands instead.
-  client.on('error', () => {});
+  // would crash. Callers see failures through rejected commands, which name the last one.
+  client.on('error', (error: Error) => lastErrors.set(client, error.message));
+  client.on('ready', () => lastErrors.delete(client));
   return client;
+}
+
+const lastErrors = new WeakMap<object, string>();
+
+/**
+ * Describes why a client cannot reach its server (the last connection error), or returns undefined
+ * while it is connected.
+ */
+export function connectionProblem(client: RawClient): string | undefined {
+  if (client.isReady) return undefined;
+  return lastErrors.get(client) ?? 'not connected yet';
 }
 
 interface SharedEntry {

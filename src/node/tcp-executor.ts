@@ -8,6 +8,7 @@ import {
 import type { BatchReply, Command, CommandExecutor, CommandOptions, Reply } from '../executor.js';
 import { commandToStrings, normalizeReply, type RawReply } from '../reply.js';
 import {
+  connectionProblem,
   defaultConnectionFactory,
   type ConnectionFactory,
   type ConnectionOptions,
@@ -31,6 +32,8 @@ export interface TcpExecutorOptions extends ConnectionOptions {
 export class TcpExecutor implements CommandExecutor {
   readonly kind = 'tcp';
   readonly #timeoutMs: number;
+  /** Server address without credentials, for error messages. */
+  readonly #where: string;
   readonly #factory: ConnectionFactory;
   readonly #key: string;
   readonly #client: RawClient;
@@ -48,6 +51,7 @@ export class TcpExecutor implements CommandExecutor {
     }
     this.#timeoutMs = timeoutMs;
     this.#factory = options.factory ?? defaultConnectionFactory;
+    this.#where = hostOf(options.url);
     const shared = this.#factory.acquire(options.url, options);
     this.#key = shared.key;
     this.#client = shared.client;
@@ -67,7 +71,7 @@ export class TcpExecutor implements CommandExecutor {
       });
       return normalizeReply(raw as unknown as RawReply, options?.bytes ?? false);
     } catch (error) {
-      throw fromClientError(error, args[0]!, timeoutMs);
+      throw this.#failure(error, args[0]!, timeoutMs);
     }
   }
 
@@ -91,7 +95,7 @@ export class TcpExecutor implements CommandExecutor {
         return normalizeReply(result.value as unknown as RawReply, bytes);
       if (result.reason instanceof ErrorReply)
         return new ValkeyCommandError(result.reason.message, all[i]![0]);
-      throw fromClientError(result.reason, all[i]![0]!, timeoutMs);
+      throw this.#failure(result.reason, all[i]![0]!, timeoutMs);
     });
   }
 
@@ -114,7 +118,7 @@ export class TcpExecutor implements CommandExecutor {
           `EXECABORT Transaction discarded because of previous errors: ${error.message}`,
           'EXEC',
         );
-      } else throw fromClientError(error, 'MULTI/EXEC', timeoutMs);
+      } else throw this.#failure(error, 'MULTI/EXEC', timeoutMs);
     }
     return replies.map((reply, i) =>
       reply instanceof ErrorReply
@@ -138,9 +142,10 @@ export class TcpExecutor implements CommandExecutor {
     try {
       client = await this.#blocking.take(signal);
     } catch (error) {
-      throw timeout.aborted
+      const cause = timeout.aborted
         ? new TimeoutError(limitMs, `waiting for a connection for ${args[0]}`)
-        : fromClientError(error, args[0]!, limitMs);
+        : error;
+      throw this.#failure(cause, args[0]!, limitMs);
     }
     try {
       const raw = await client.sendCommand(args, { abortSignal: signal, rejectInFlight: true });
@@ -153,8 +158,26 @@ export class TcpExecutor implements CommandExecutor {
       }
       this.#blocking.discard(client);
       if (timeout.aborted) throw new TimeoutError(limitMs, args[0]!, { cause: error });
-      throw fromClientError(error, args[0]!, limitMs);
+      throw this.#failure(error, args[0]!, limitMs);
     }
+  }
+
+  /**
+   * Maps a client error; a timeout while the connection is down becomes a `ConnectionError` that
+   * names the connection failure, which tells the caller more than the timeout does.
+   */
+  #failure(error: unknown, what: string, timeoutMs: number): unknown {
+    const mapped = fromClientError(error, what, timeoutMs);
+    const problem = connectionProblem(this.#client);
+    if (mapped instanceof TimeoutError && problem !== undefined) {
+      return new ConnectionError(
+        `${what} failed: cannot reach Valkey at ${this.#where} (${problem}).`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return mapped;
   }
 
   #assertOpen(): void {
@@ -189,4 +212,12 @@ function withTimeout<T>(
       },
     );
   });
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '<invalid url>';
+  }
 }
