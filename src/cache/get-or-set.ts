@@ -97,7 +97,7 @@ async function loadAndFill<T>(job: Load<T>): Promise<T> {
   await fillScript.run(
     cache.executor,
     [namespace!, job.lock, entry!, ...tagKeys],
-    [job.owner, ...write.args],
+    [job.owner, ...write.args, cache.keys.tagBase],
   );
   return value;
 }

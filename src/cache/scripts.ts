@@ -10,7 +10,7 @@ import { SERVER_NOW_MS_LUA } from '../server-time.js';
 // KEYS. They carry the same hash tag as the entry, so in a cluster they live in the slot the
 // script runs on.
 
-const READ_ENTRY = `${SERVER_NOW_MS_LUA}
+const READ_ENTRY = `
 local namespace_version
 local function current_namespace(namespace_key)
   if not namespace_version then namespace_version = redis.call('GET', namespace_key) or '0' end
@@ -34,7 +34,7 @@ local function read_entry(namespace_key, entry_key, tag_base)
 end
 `;
 
-const WRITE_ENTRY = `${SERVER_NOW_MS_LUA}
+const WRITE_ENTRY = `
 -- Writes KEYS[entry_index] with the value, TTL and stale window at ARGV[arg_index...], and the
 -- tags named from ARGV[arg_index + 3] on, whose version keys are KEYS[entry_index + 1...].
 local function write_entry(entry_index, arg_index)
@@ -58,7 +58,7 @@ end
  */
 export const getScript = new Script(
   'cache get',
-  `${READ_ENTRY}
+  `${SERVER_NOW_MS_LUA}${READ_ENTRY}
 local state, value = read_entry(KEYS[1], KEYS[2], ARGV[1])
 if state == 'fresh' then return value end
 return false
@@ -71,7 +71,7 @@ return false
  */
 export const mgetScript = new Script(
   'cache mget',
-  `${READ_ENTRY}
+  `${SERVER_NOW_MS_LUA}${READ_ENTRY}
 local out = {}
 for i = 2, #KEYS do
   local state, value = read_entry(KEYS[1], KEYS[i], ARGV[1])
@@ -87,7 +87,7 @@ return out
  */
 export const setScript = new Script(
   'cache set',
-  `${WRITE_ENTRY}
+  `${SERVER_NOW_MS_LUA}${WRITE_ENTRY}
 write_entry(2, 1)
 return 1
 `,
@@ -101,7 +101,7 @@ return 1
  */
 export const readOrLockScript = new Script(
   'cache read-or-lock',
-  `${READ_ENTRY}
+  `${SERVER_NOW_MS_LUA}${READ_ENTRY}
 local state, value = read_entry(KEYS[1], KEYS[2], ARGV[1])
 if state == 'fresh' then return {0, value} end
 local locked = redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3])
@@ -111,16 +111,22 @@ return {locked and 3 or 4}
 );
 
 /**
- * Stores a loaded value and releases the caller's lock. Nothing is written when another loader
- * holds the lock (the caller's lock expired and was taken over).
+ * Stores a loaded value and releases the caller's lock. When the caller no longer holds the lock
+ * (its lock time passed), nothing is written if another loader holds it or a fresh value is
+ * already there, so a slow loader never overwrites a newer value.
  * KEYS: namespace version, lock, entry, tag version keys...
- * ARGV: lock owner, value, TTL ms, stale ms, tag names. Returns 1 when written, else 0.
+ * ARGV: lock owner, value, TTL ms, stale ms, tag names, tag key base. Returns 1 when written,
+ * else 0.
  */
 export const fillScript = new Script(
   'cache fill',
-  `${WRITE_ENTRY}
+  `${SERVER_NOW_MS_LUA}${READ_ENTRY}${WRITE_ENTRY}
+-- The tag key base comes last; removing it leaves ARGV in the layout write_entry reads.
+local tag_base = table.remove(ARGV)
 local holder = redis.call('GET', KEYS[2])
-if holder and holder ~= ARGV[1] then return 0 end
+if holder ~= ARGV[1] then
+  if holder or read_entry(KEYS[1], KEYS[3], tag_base) == 'fresh' then return 0 end
+end
 write_entry(3, 2)
 if holder then redis.call('DEL', KEYS[2]) end
 return 1
