@@ -21,6 +21,10 @@ const KEEP_ALIVE = Symbol('keep-alive');
  * that event. Each event is sent with its id and, when it has one, its type as `event:`; events
  * lost to retention arrive as one `event: gap` whose data is `{"missed": n}`.
  *
+ * NOTE: over HTTP each wait for new events is one request to the REST proxy (up to 10 s each),
+ * and Workers cap the subrequests of one incoming request, so a long-lived stream in a Worker
+ * ends at that cap; EventSource clients then reconnect with Last-Event-ID and lose nothing.
+ *
  * @example
  * app.get('/orders/events', (c) => streamEvents(c, transport.events('orders')));
  */
