@@ -99,6 +99,43 @@ describe.each(adapters)('cache over $name', (adapter) => {
     expect(await clearing.get('k1')).toBe('new');
   });
 
+  it('hides old entries after a clear made through another connection', async () => {
+    // Two transports stand for two processes: the writer keeps the namespace version it last saw.
+    const elsewhere = adapter.create({ prefix: transport.prefix });
+    try {
+      const writer = transport.cache('cleared-elsewhere');
+      const clearer = elsewhere.cache('cleared-elsewhere');
+      await writer.set('k', 'before');
+      expect(await clearer.get('k')).toBe('before');
+      await clearer.clear();
+      expect(await writer.get('k')).toBeUndefined();
+      // A write right after a clear it has not seen may read as a miss, never as older data.
+      await writer.set('k', 'after');
+      expect(await clearer.get('k')).toBe('after');
+      await clearer.clear();
+      await writer.set('k', 'racing');
+      expect([undefined, 'racing']).toContain(await clearer.get('k'));
+      expect(await writer.get('k')).not.toBe('after');
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('keeps an entry rewritten without the tag it had', async () => {
+    await cache.set('retagged', 'old', { tags: ['retag'] });
+    await cache.set('retagged', 'new');
+    await cache.set('other-tag', 'x', { tags: ['kept-tag', 'retag'] });
+    await cache.invalidateTag('retag');
+    expect(await cache.mget(['retagged', 'other-tag'])).toEqual(['new', undefined]);
+  });
+
+  it('stores values and keys holding the entry separator', async () => {
+    const text = transport.cache('separators', { codec: textCodec });
+    await text.set('a|b', '1|0|x|y', { tags: ['t'] });
+    await text.set('c', '|');
+    expect(await text.mget(['a|b', 'c'])).toEqual(['1|0|x|y', '|']);
+  });
+
   it('round-trips bytes, text and custom codecs', async () => {
     const bytes = transport.cache('bytes', { codec: bytesCodec });
     const all = new Uint8Array(256).map((_, i) => i);

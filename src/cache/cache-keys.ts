@@ -9,32 +9,35 @@ export const MAX_TAGS = 32;
 
 /**
  * The keys of one cache namespace. All carry the hash tag `{c:<namespace>}`, so the namespace
- * version, the entries, the locks and the tag versions share one cluster slot and every script
- * stays single-slot.
+ * version, the entries, their markers, the locks and the tag sets share one cluster slot and
+ * every script and `MGET` stays single-slot.
  */
 export class CacheKeys {
-  readonly #key: (suffix: string) => string;
+  /** Common start of every key of the namespace; scripts derive keys from it. */
+  readonly base: string;
   /** Key of the namespace version, incremented by `clear()`. */
   readonly version: string;
-  /** Prefix of tag version keys; the tag name follows. */
-  readonly tagBase: string;
 
   constructor(prefix: string, namespace: string) {
-    this.#key = resourceKeys(prefix, `c:${namespace}`);
-    this.version = this.#key('ver');
-    this.tagBase = this.#key('t:');
+    this.base = resourceKeys(prefix, `c:${namespace}`)('');
+    this.version = `${this.base}ver`;
   }
 
   entry(key: string): string {
-    return this.#key(`e:${validateCacheKey(key)}`);
+    return `${this.base}e:${key}`;
+  }
+
+  /** Exists while the entry is fresh, when the entry has a stale window. */
+  marker(key: string): string {
+    return `${this.base}f:${key}`;
   }
 
   lock(key: string): string {
-    return this.#key(`l:${validateCacheKey(key)}`);
+    return `${this.base}l:${key}`;
   }
 
-  tag(tag: string): string {
-    return this.tagBase + validateName('tag', tag);
+  tagSet(tag: string): string {
+    return `${this.base}t:${validateName('tag', tag)}`;
   }
 
   /** Validates a tag list and returns it without repeats. */

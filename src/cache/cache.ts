@@ -1,12 +1,13 @@
 import { decodeValue, encodeValue, jsonCodec, validateCodec, type Codec } from '../codec.js';
 import { InvalidArgumentError, ValkeyCommandError } from '../errors.js';
-import type { CommandArg, CommandExecutor, Reply } from '../executor.js';
+import type { Command, CommandExecutor, Reply } from '../executor.js';
 import { validateName } from '../keys.js';
-import { replyArray } from '../reply.js';
+import { replyArray, replyNumber } from '../reply.js';
 import { integerIn, positiveMs } from '../validate.js';
-import { CacheKeys } from './cache-keys.js';
+import { CacheKeys, validateCacheKey } from './cache-keys.js';
+import { entryText, formatEntry } from './entry-format.js';
 import { getOrSet } from './get-or-set.js';
-import { getScript, mgetScript, setScript } from './scripts.js';
+import { invalidateTagScript, setScript } from './scripts.js';
 import type {
   CacheEntry,
   CacheOptions,
@@ -18,8 +19,30 @@ import type {
 const DEFAULT_TTL_MS = 60_000;
 const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 const MAX_BATCH = 1000;
+/**
+ * How long a namespace version read from the server is reused to write untagged entries with a
+ * plain SET instead of a script, in ms.
+ */
+const VERSION_REUSE_MS = 1000;
 
-/** The distributed cache on Valkey; see `DistributedCache`. */
+/** One validated, encoded write. */
+export interface CacheWrite {
+  key: string;
+  text: string;
+  ttlMs: number;
+  staleMs: number;
+  tags: string[];
+}
+
+/**
+ * The distributed cache on Valkey; see `DistributedCache`. Reads are one `MGET` of the namespace
+ * version, the entries and their freshness markers; untagged writes one `SET`; the rest are
+ * scripts.
+ *
+ * NOTE: an untagged `set` may write with a namespace version up to `VERSION_REUSE_MS` old. After a
+ * `clear()` by another process that entry reads as a miss. Data written before a clear never
+ * becomes visible again.
+ */
 export class ValkeyCache<T = unknown> implements DistributedCache<T> {
   readonly namespace: string;
   readonly executor: CommandExecutor;
@@ -28,6 +51,8 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
   readonly ttlMs: number;
   readonly maxValueBytes: number;
   readonly onRefreshError: ((error: unknown, key: string) => void) | undefined;
+  #version: string | undefined;
+  #versionReadAt = 0;
 
   constructor(
     executor: CommandExecutor,
@@ -50,55 +75,35 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
   }
 
   async get(key: string): Promise<T | undefined> {
-    const entry = this.keys.entry(key);
-    const reply = await getScript.run(
-      this.executor,
-      [this.keys.version, entry],
-      [this.keys.tagBase],
-    );
-    return reply === null ? undefined : this.decode(reply, entry);
+    const text = await this.#readOne(key);
+    return text === undefined ? undefined : this.decode(text, key);
   }
 
   async has(key: string): Promise<boolean> {
-    const entry = this.keys.entry(key);
-    const reply = await getScript.run(
-      this.executor,
-      [this.keys.version, entry],
-      [this.keys.tagBase],
-    );
-    return reply !== null;
-  }
-
-  async set(key: string, value: T, options: CacheSetOptions = {}): Promise<void> {
-    const write = this.writeArgs(key, value, options, 0);
-    await setScript.run(this.executor, write.keys, write.args);
-  }
-
-  async delete(key: string): Promise<void> {
-    await this.executor.send(['DEL', this.keys.entry(key)]);
+    return (await this.#readOne(key)) !== undefined;
   }
 
   async mget(keys: readonly string[]): Promise<(T | undefined)[]> {
-    const entries = batch('keys', keys).map((key) => this.keys.entry(key));
-    if (entries.length === 0) return [];
-    const reply = await mgetScript.run(
-      this.executor,
-      [this.keys.version, ...entries],
-      [this.keys.tagBase],
-    );
-    return replyArray(reply, mgetScript.name).map((item, i) =>
-      item === null ? undefined : this.decode(item, entries[i]!),
-    );
+    const valid = batch('keys', keys).map(validateCacheKey);
+    if (valid.length === 0) return [];
+    const found = await this.#read(valid);
+    return found.map((text, i) => (text === undefined ? undefined : this.decode(text, valid[i]!)));
+  }
+
+  async set(key: string, value: T, options: CacheSetOptions = {}): Promise<void> {
+    await this.#write([this.prepareWrite(key, value, options, 0)]);
   }
 
   async mset(entries: readonly CacheEntry<T>[]): Promise<void> {
     const writes = batch('entries', entries).map((entry) =>
-      this.writeArgs(entry?.key, entry?.value, entry ?? {}, 0),
+      this.prepareWrite(entry?.key, entry?.value, entry ?? {}, 0),
     );
-    if (writes.length === 0) return;
-    const results = await setScript.runMany(this.executor, writes);
-    const failed = results.find((result) => result instanceof ValkeyCommandError);
-    if (failed) throw failed;
+    if (writes.length > 0) await this.#write(writes);
+  }
+
+  async delete(key: string): Promise<void> {
+    const valid = validateCacheKey(key);
+    await this.executor.send(['DEL', this.keys.entry(valid), this.keys.marker(valid)]);
   }
 
   getOrSet(
@@ -110,36 +115,88 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
   }
 
   async invalidateTag(tag: string): Promise<void> {
-    await this.executor.send(['INCR', this.keys.tag(tag)]);
+    await invalidateTagScript.run(this.executor, [this.keys.tagSet(tag)], [this.keys.base, tag]);
   }
 
   async clear(): Promise<void> {
-    await this.executor.send(['INCR', this.keys.version]);
+    const version = await this.executor.send(['INCR', this.keys.version]);
+    this.rememberVersion(String(replyNumber(version, 'INCR')));
   }
 
-  /**
-   * Validates and encodes one write: KEYS are the namespace version, the entry and the tag
-   * version keys; ARGV the value, TTL, stale window and tag names.
-   */
-  writeArgs(
-    key: string,
-    value: T,
-    options: CacheSetOptions,
-    staleMs: number,
-  ): { keys: string[]; args: CommandArg[] } {
-    const entry = this.keys.entry(key);
+  /** Validates and encodes one write, raising before anything is sent. */
+  prepareWrite(key: string, value: T, options: CacheSetOptions, staleMs: number): CacheWrite {
+    validateCacheKey(key);
     const ttlMs = positiveMs('ttlMs', options.ttlMs ?? this.ttlMs);
     const tags = this.keys.tags(options.tags);
     const text = encodeValue(this.codec, value, this.maxValueBytes, `value of cache key ${key}`);
-    return {
-      keys: [this.keys.version, entry, ...tags.map((tag) => this.keys.tag(tag))],
-      args: [text, ttlMs, staleMs, ...tags],
-    };
+    return { key, text, ttlMs, staleMs, tags };
   }
 
-  decode(reply: Reply, entry: string): T {
-    return decodeValue(this.codec, String(reply), entry);
+  decode(text: string, key: string): T {
+    return decodeValue(this.codec, text, this.keys.entry(key));
   }
+
+  /** Records the namespace version the server just returned. */
+  rememberVersion(version: Reply): void {
+    this.#version = typeof version === 'string' ? version : '0';
+    this.#versionReadAt = Date.now();
+  }
+
+  /** Reads one entry: the hot path of `get`, without the list handling of `#read`. */
+  async #readOne(key: string): Promise<string | undefined> {
+    const valid = validateCacheKey(key);
+    const command = ['MGET', this.keys.version, this.keys.entry(valid), this.keys.marker(valid)];
+    const reply = replyArray(await this.executor.send(command), 'MGET');
+    const version = reply[0] ?? null;
+    this.rememberVersion(version);
+    return entryText(version, reply[1] ?? null, reply[2] ?? null);
+  }
+
+  /** Reads entries with one MGET of the namespace version, the entries and their markers. */
+  async #read(keys: readonly string[]): Promise<(string | undefined)[]> {
+    const command: string[] = ['MGET', this.keys.version];
+    for (const key of keys) command.push(this.keys.entry(key), this.keys.marker(key));
+    const reply = replyArray(await this.executor.send(command), 'MGET');
+    const version = reply[0] ?? null;
+    this.rememberVersion(version);
+    return keys.map((_, i) =>
+      entryText(version, reply[2 * i + 1] ?? null, reply[2 * i + 2] ?? null),
+    );
+  }
+
+  /** Writes with plain SETs when the namespace version is known and no tags need sets. */
+  async #write(writes: readonly CacheWrite[]): Promise<void> {
+    const version = this.#version;
+    const plain = version !== undefined && Date.now() - this.#versionReadAt < VERSION_REUSE_MS;
+    if (plain && writes.every((write) => write.tags.length === 0 && write.staleMs === 0)) {
+      const commands: Command[] = writes.map((write) => [
+        'SET',
+        this.keys.entry(write.key),
+        formatEntry(version, false, [], write.text),
+        'PX',
+        write.ttlMs,
+      ]);
+      if (commands.length === 1) await this.executor.send(commands[0]!);
+      else throwFirstError(await this.executor.pipeline(commands));
+      return;
+    }
+    const calls = writes.map((write) => ({
+      keys: [this.keys.entry(write.key)],
+      args: [this.keys.base, write.key, write.text, write.ttlMs, write.staleMs, ...write.tags],
+    }));
+    if (calls.length === 1) {
+      this.rememberVersion(await setScript.run(this.executor, calls[0]!.keys, calls[0]!.args));
+      return;
+    }
+    const results = await setScript.runMany(this.executor, calls);
+    throwFirstError(results);
+    this.rememberVersion(results.at(-1) as Reply);
+  }
+}
+
+function throwFirstError(results: readonly unknown[]): void {
+  const failed = results.find((result) => result instanceof ValkeyCommandError);
+  if (failed) throw failed;
 }
 
 function batch<E>(name: string, items: readonly E[]): readonly E[] {

@@ -4,7 +4,8 @@ import { replyArray, replyNumber } from '../reply.js';
 import { compareAndDeleteScript } from '../tokens/scripts.js';
 import { randomToken } from '../tokens/random-token.js';
 import { nonNegativeMs, positiveMs } from '../validate.js';
-import type { ValkeyCache } from './cache.js';
+import type { CacheWrite, ValkeyCache } from './cache.js';
+import { validateCacheKey } from './cache-keys.js';
 import { fillScript, readOrLockScript } from './scripts.js';
 import type { GetOrSetOptions } from './types.js';
 
@@ -39,8 +40,7 @@ export async function getOrSet<T>(
   load: (key: string) => T | Promise<T>,
   options: GetOrSetOptions,
 ): Promise<T> {
-  const entry = cache.keys.entry(key);
-  const lock = cache.keys.lock(key);
+  validateCacheKey(key);
   if (typeof load !== 'function') {
     throw new InvalidArgumentError('load', load, 'Pass a function that returns the value.');
   }
@@ -49,23 +49,23 @@ export async function getOrSet<T>(
   const staleMs = nonNegativeMs('staleMs', options.staleMs ?? 0);
   const lockMs = positiveMs('lockMs', options.lockMs ?? DEFAULT_LOCK_MS);
   const waitMs = positiveMs('waitMs', options.waitMs ?? 2 * lockMs);
+  const lock = cache.keys.lock(key);
   const deadline = Date.now() + waitMs;
   let pollMs = POLL_MIN_MS;
   for (;;) {
     const owner = randomToken();
+    const args = [cache.keys.base, key, owner, lockMs];
     const reply = replyArray(
-      await readOrLockScript.run(
-        cache.executor,
-        [cache.keys.version, entry, lock],
-        [cache.keys.tagBase, owner, lockMs],
-      ),
+      await readOrLockScript.run(cache.executor, [lock], args),
       readOrLockScript.name,
     );
     const state = replyNumber(reply[0] ?? null, readOrLockScript.name);
     const job: Load<T> = { cache, key, load, options, staleMs, lock, owner };
-    if (state === FRESH || state === STALE_LOCKED_BY_OTHER) return cache.decode(reply[1]!, entry);
+    if (state === FRESH || state === STALE_LOCKED_BY_OTHER) {
+      return cache.decode(String(reply[1]), key);
+    }
     if (state === STALE_LOCKED_BY_CALLER) {
-      const stale = cache.decode(reply[1]!, entry);
+      const stale = cache.decode(String(reply[1]), key);
       refreshInBackground(job);
       return stale;
     }
@@ -83,22 +83,18 @@ export async function getOrSet<T>(
 async function loadAndFill<T>(job: Load<T>): Promise<T> {
   const { cache } = job;
   let value: T;
-  let write: ReturnType<ValkeyCache<T>['writeArgs']>;
+  let write: CacheWrite;
   try {
     value = await job.load(job.key);
-    write = cache.writeArgs(job.key, value, job.options, job.staleMs);
+    write = cache.prepareWrite(job.key, value, job.options, job.staleMs);
   } catch (error) {
     await compareAndDeleteScript.run(cache.executor, [job.lock], [job.owner]).catch(() => {
       // The lock expires after lockMs anyway; the loader's error is what the caller needs.
     });
     throw error;
   }
-  const [namespace, entry, ...tagKeys] = write.keys;
-  await fillScript.run(
-    cache.executor,
-    [namespace!, job.lock, entry!, ...tagKeys],
-    [job.owner, ...write.args, cache.keys.tagBase],
-  );
+  const args = [cache.keys.base, job.key, job.owner, write.text, write.ttlMs, write.staleMs];
+  await fillScript.run(cache.executor, [job.lock], [...args, ...write.tags]);
   return value;
 }
 

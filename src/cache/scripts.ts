@@ -1,111 +1,73 @@
 import { Script } from '../script.js';
-import { SERVER_NOW_MS_LUA } from '../server-time.js';
 
-// A cache entry is one hash: v = encoded value, n = namespace version when written,
-// f = server ms until which it is fresh ('' when it has no stale window), t = "tag version"
-// pairs separated by spaces. `clear()` increments the namespace version key and
-// `invalidateTag()` a tag's version key, so entries written before read as misses.
-//
-// Tag version keys are derived inside the scripts (tag key base + tag name) rather than passed as
-// KEYS. They carry the same hash tag as the entry, so in a cluster they live in the slot the
-// script runs on.
+// Entries are strings in the format of entry-format.ts. Each script gets the namespace key base
+// (`<prefix>:{c:<namespace>}:`) and derives the entry (`e:<key>`), marker (`f:<key>`) and tag set
+// (`t:<tag>`) keys from it. They all carry the namespace's hash tag, so in a cluster they live in
+// the slot the script runs on even where a key is derived rather than passed in KEYS.
 
 const READ_ENTRY = `
-local namespace_version
-local function current_namespace(namespace_key)
-  if not namespace_version then namespace_version = redis.call('GET', namespace_key) or '0' end
-  return namespace_version
-end
-
--- Returns 'fresh' or 'stale' and the value, or nil when the entry is missing or invalidated.
-local function read_entry(namespace_key, entry_key, tag_base)
-  local entry = redis.call('HMGET', entry_key, 'v', 'n', 'f', 't')
-  if not entry[1] then return nil end
-  if entry[2] ~= current_namespace(namespace_key) then return nil end
-  if entry[4] and entry[4] ~= '' then
-    for name, version in string.gmatch(entry[4], '(%S+) (%S+)') do
-      if (redis.call('GET', tag_base .. name) or '0') ~= version then return nil end
-    end
-  end
-  if entry[3] and entry[3] ~= '' and server_now_ms() >= tonumber(entry[3]) then
-    return 'stale', entry[1]
-  end
-  return 'fresh', entry[1]
+-- Returns 'fresh' or 'stale' and the encoded value, or nil when the entry is missing or was
+-- written before the last clear().
+local function read_entry(base, key)
+  local entry = redis.call('GET', base .. 'e:' .. key)
+  if not entry then return nil end
+  local version, stale, start = string.match(entry, '^([^|]*)|([01])|[^|]*|()')
+  if not version or version ~= (redis.call('GET', base .. 'ver') or '0') then return nil end
+  local text = string.sub(entry, start)
+  if stale == '1' and redis.call('EXISTS', base .. 'f:' .. key) == 0 then return 'stale', text end
+  return 'fresh', text
 end
 `;
 
 const WRITE_ENTRY = `
--- Writes KEYS[entry_index] with the value, TTL and stale window at ARGV[arg_index...], and the
--- tags named from ARGV[arg_index + 3] on, whose version keys are KEYS[entry_index + 1...].
-local function write_entry(entry_index, arg_index)
-  local value, ttl, stale = ARGV[arg_index], tonumber(ARGV[arg_index + 1]), tonumber(ARGV[arg_index + 2])
-  local tags = {}
-  for i = arg_index + 3, #ARGV do
-    local key = KEYS[entry_index + 1 + i - arg_index - 3]
-    tags[#tags + 1] = ARGV[i] .. ' ' .. (redis.call('GET', key) or '0')
+-- Writes an entry with the current namespace version, its marker when it has a stale window,
+-- and its key into each tag's set. Returns the namespace version.
+local function write_entry(base, key, text, ttl, stale, tags)
+  local version = redis.call('GET', base .. 'ver') or '0'
+  local flag = '0'
+  if stale > 0 then
+    flag = '1'
+    redis.call('SET', base .. 'f:' .. key, '1', 'PX', ttl)
   end
-  local fresh_until = ''
-  if stale > 0 then fresh_until = string.format('%d', server_now_ms() + ttl) end
-  local namespace = redis.call('GET', KEYS[1]) or '0'
-  redis.call('HSET', KEYS[entry_index], 'v', value, 'n', namespace, 'f', fresh_until, 't', table.concat(tags, ' '))
-  redis.call('PEXPIRE', KEYS[entry_index], ttl + stale)
+  local life = ttl + stale
+  redis.call('SET', base .. 'e:' .. key, version .. '|' .. flag .. '|' .. table.concat(tags, ',') .. '|' .. text, 'PX', life)
+  for _, tag in ipairs(tags) do
+    local set = base .. 't:' .. tag
+    redis.call('SADD', set, key)
+    -- A tag set lives as long as its longest-lived entry.
+    local remaining = redis.call('PTTL', set)
+    if remaining < life then redis.call('PEXPIRE', set, life) end
+  end
+  return version
 end
 `;
 
 /**
- * Reads one entry. KEYS: namespace version, entry. ARGV: tag key base.
- * Returns the value when fresh, else nil.
- */
-export const getScript = new Script(
-  'cache get',
-  `${SERVER_NOW_MS_LUA}${READ_ENTRY}
-local state, value = read_entry(KEYS[1], KEYS[2], ARGV[1])
-if state == 'fresh' then return value end
-return false
-`,
-);
-
-/**
- * Reads many entries. KEYS: namespace version, entries... ARGV: tag key base.
- * Returns one value (or nil when not fresh) per entry, in order.
- */
-export const mgetScript = new Script(
-  'cache mget',
-  `${SERVER_NOW_MS_LUA}${READ_ENTRY}
-local out = {}
-for i = 2, #KEYS do
-  local state, value = read_entry(KEYS[1], KEYS[i], ARGV[1])
-  out[i - 1] = state == 'fresh' and value or false
-end
-return out
-`,
-);
-
-/**
- * Writes one entry. KEYS: namespace version, entry, tag version keys...
- * ARGV: value, TTL ms, stale ms, tag names (one per tag key). Returns 1.
+ * Writes one entry. KEYS: entry. ARGV: namespace key base, key, encoded value, TTL ms, stale ms,
+ * tag names... Returns the namespace version.
  */
 export const setScript = new Script(
   'cache set',
-  `${SERVER_NOW_MS_LUA}${WRITE_ENTRY}
-write_entry(2, 1)
-return 1
+  `${WRITE_ENTRY}
+local tags = {}
+for i = 6, #ARGV do tags[#tags + 1] = ARGV[i] end
+return write_entry(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tags)
 `,
 );
 
 /**
  * getOrSet's read: returns the entry and takes the loader lock when it is not fresh.
- * KEYS: namespace version, entry, lock. ARGV: tag key base, lock owner, lock ms.
+ * KEYS: lock. ARGV: namespace key base, key, lock owner, lock ms.
  * Returns {0, value} fresh; {1, value} stale and locked for the caller; {2, value} stale and
  * locked by another; {3} missing and locked for the caller; {4} missing and locked by another.
  */
 export const readOrLockScript = new Script(
   'cache read-or-lock',
-  `${SERVER_NOW_MS_LUA}${READ_ENTRY}
-local state, value = read_entry(KEYS[1], KEYS[2], ARGV[1])
-if state == 'fresh' then return {0, value} end
-local locked = redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3])
-if state == 'stale' then return {locked and 1 or 2, value} end
+  `${READ_ENTRY}
+local state, text = read_entry(ARGV[1], ARGV[2])
+if state == 'fresh' then return {0, text} end
+local locked = redis.call('SET', KEYS[1], ARGV[3], 'NX', 'PX', ARGV[4])
+if state == 'stale' then return {locked and 1 or 2, text} end
 return {locked and 3 or 4}
 `,
 );
@@ -114,21 +76,41 @@ return {locked and 3 or 4}
  * Stores a loaded value and releases the caller's lock. When the caller no longer holds the lock
  * (its lock time passed), nothing is written if another loader holds it or a fresh value is
  * already there, so a slow loader never overwrites a newer value.
- * KEYS: namespace version, lock, entry, tag version keys...
- * ARGV: lock owner, value, TTL ms, stale ms, tag names, tag key base. Returns 1 when written,
- * else 0.
+ * KEYS: lock. ARGV: namespace key base, key, lock owner, encoded value, TTL ms, stale ms, tags...
+ * Returns 1 when written, else 0.
  */
 export const fillScript = new Script(
   'cache fill',
-  `${SERVER_NOW_MS_LUA}${READ_ENTRY}${WRITE_ENTRY}
--- The tag key base comes last; removing it leaves ARGV in the layout write_entry reads.
-local tag_base = table.remove(ARGV)
-local holder = redis.call('GET', KEYS[2])
-if holder ~= ARGV[1] then
-  if holder or read_entry(KEYS[1], KEYS[3], tag_base) == 'fresh' then return 0 end
+  `${READ_ENTRY}${WRITE_ENTRY}
+local holder = redis.call('GET', KEYS[1])
+if holder ~= ARGV[3] then
+  if holder or read_entry(ARGV[1], ARGV[2]) == 'fresh' then return 0 end
 end
-write_entry(3, 2)
-if holder then redis.call('DEL', KEYS[2]) end
+local tags = {}
+for i = 7, #ARGV do tags[#tags + 1] = ARGV[i] end
+write_entry(ARGV[1], ARGV[2], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), tags)
+if holder then redis.call('DEL', KEYS[1]) end
 return 1
+`,
+);
+
+/**
+ * Deletes the entries that carry a tag. The tag's set may name keys rewritten since without the
+ * tag; those are kept. KEYS: tag set. ARGV: namespace key base, tag. Returns the entries deleted.
+ */
+export const invalidateTagScript = new Script(
+  'cache invalidate tag',
+  `
+local deleted = 0
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local entry = redis.call('GET', ARGV[1] .. 'e:' .. key)
+  local tags = entry and string.match(entry, '^[^|]*|[01]|([^|]*)|')
+  if tags and string.find(',' .. tags .. ',', ',' .. ARGV[2] .. ',', 1, true) then
+    redis.call('UNLINK', ARGV[1] .. 'e:' .. key, ARGV[1] .. 'f:' .. key)
+    deleted = deleted + 1
+  end
+end
+redis.call('UNLINK', KEYS[1])
+return deleted
 `,
 );

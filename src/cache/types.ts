@@ -58,9 +58,9 @@ export interface GetOrSetOptions extends CacheSetOptions {
  */
 export interface DistributedCache<T = unknown> {
   readonly namespace: string;
-  /** Returns the fresh value of `key`, or undefined. */
+  /** Returns the fresh value of `key`, or undefined (also in an entry's stale window). */
   get(key: string): Promise<T | undefined>;
-  /** Returns whether `key` holds a fresh value. */
+  /** Returns whether `key` has a fresh value. */
   has(key: string): Promise<boolean>;
   set(key: string, value: T, options?: CacheSetOptions): Promise<void>;
   delete(key: string): Promise<void>;
@@ -79,7 +79,10 @@ export interface DistributedCache<T = unknown> {
     load: (key: string) => T | Promise<T>,
     options?: GetOrSetOptions,
   ): Promise<T>;
-  /** Drops every entry written with `tag`, in O(1). */
+  /**
+   * Deletes every entry written with `tag`, in one script whose work grows with the number of
+   * keys written with the tag since its last invalidation.
+   */
   invalidateTag(tag: string): Promise<void>;
   /** Drops every entry of the namespace, in O(1). */
   clear(): Promise<void>;
