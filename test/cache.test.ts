@@ -271,8 +271,8 @@ describe.each(adapters)('cache getOrSet over $name', (adapter) => {
   it('runs one loader across two processes and serves stale meanwhile', async () => {
     const counterKey = `${transport.prefix}:loader-runs`;
     const stampede = transport.cache<{ version: number }>('stampede');
-    // TTL 1 s (shortened so the test stays quick) and a stale window of 4 s.
-    const options = { ttlMs: 1000, staleMs: 4000 };
+    // TTL 5 s and a stale window of 4 s: each phase waits out the TTL on the server clock.
+    const options = { ttlMs: 5000, staleMs: 4000 };
     const job = {
       adapter: adapter.name,
       url: adapter.name === 'tcp' ? inject('valkeyUrl') : inject('proxyUrl'),
@@ -312,7 +312,7 @@ describe.each(adapters)('cache getOrSet over $name', (adapter) => {
       waitUntil: () => {},
     });
     expect(kept).toEqual({ version: 1001 });
-  });
+  }, 60_000);
 });
 
 describe.each(adapters)('cache round trips over $name', (adapter) => {
