@@ -10,14 +10,32 @@ const utf8 = new TextDecoder();
  */
 export type RawReply = Uint8Array | number | null | readonly RawReply[];
 
-/** Converts a raw reply into the public shape: text by default, bytes when `bytes` is set. */
-export function normalizeReply(raw: RawReply, bytes: boolean): Reply {
-  if (raw instanceof Uint8Array) return bytes ? raw : utf8.decode(raw);
-  if (Array.isArray(raw)) return raw.map((item: RawReply) => normalizeReply(item, bytes));
+/** Decodes UTF-8 bytes as text; invalid sequences become U+FFFD. */
+export type TextDecodeFunction = (bytes: Uint8Array) => string;
+
+const decodeUtf8: TextDecodeFunction = (bytes) => utf8.decode(bytes);
+
+/**
+ * Converts a raw reply into the public shape: text by default, bytes when `bytes` is set.
+ * `decodeText` lets an adapter use a faster decoder of its runtime (Node's Buffer) with the
+ * same result.
+ */
+export function normalizeReply(
+  raw: RawReply,
+  bytes: boolean,
+  decodeText: TextDecodeFunction = decodeUtf8,
+): Reply {
+  if (raw instanceof Uint8Array) return bytes ? raw : decodeText(raw);
+  if (Array.isArray(raw)) {
+    return raw.map((item: RawReply) => normalizeReply(item, bytes, decodeText));
+  }
   return raw as number | null;
 }
 
-/** Turns each argument into the text Valkey receives, rejecting values JSON cannot carry. */
+/**
+ * Turns each argument into the text Valkey receives, rejecting values JSON cannot carry. When every
+ * argument is already text the command itself is returned, so it must not change after sending.
+ */
 export function commandToStrings(command: Command): string[] {
   if (command.length === 0) {
     throw new InvalidArgumentError(
@@ -26,6 +44,8 @@ export function commandToStrings(command: Command): string[] {
       'Pass the command name first, e.g. ["GET", "key"].',
     );
   }
+  // The common case needs no copy: every argument is already text.
+  if (command.every((arg) => typeof arg === 'string')) return command as string[];
   return command.map((arg, index) => {
     if (typeof arg === 'string') return arg;
     if (typeof arg === 'number' && Number.isFinite(arg)) return String(arg);

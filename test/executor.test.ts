@@ -1,11 +1,14 @@
 // Every executor operation, run over TCP and over HTTP through the proxy: both must give the same
 // replies and raise the same errors.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createClient } from '@redis/client';
 import {
   ConnectionError,
   InvalidArgumentError,
   Script,
+  TcpExecutor,
+  TimeoutError,
   ValkeyCommandError,
 } from '../src/node/index.js';
 import { adapters } from './support/adapters.js';
@@ -160,5 +163,44 @@ describe.each(adapters)('executor over $name', (adapter) => {
     const other = adapter.create();
     await other.close();
     await expect(other.executor.send(['PING'])).rejects.toBeInstanceOf(ConnectionError);
+  });
+});
+
+describe('tcp executor timeouts', () => {
+  // A server on loopback that accepts connections and never replies, so every call must end by
+  // its own timeout.
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+
+  beforeAll(() => new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve)));
+  afterAll(async () => {
+    const closed = new Promise<void>((resolve) => silent.close(() => resolve()));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  });
+
+  it('rejects unanswered calls within the timeout', async () => {
+    const { port } = silent.address() as AddressInfo;
+    const executor = new TcpExecutor({ url: `redis://127.0.0.1:${port}`, timeoutMs: 200 });
+    try {
+      const started = Date.now();
+      const calls = [
+        executor.send(['GET', 'a']),
+        executor.send(['SET', 'b', 'v'], { bytes: true }),
+        executor.send(['GET', 'c'], { timeoutMs: 300 }),
+      ];
+      const outcomes = await Promise.allSettled(calls);
+      for (const outcome of outcomes) {
+        expect(outcome.status).toBe('rejected');
+        const reason = (outcome as PromiseRejectedResult).reason as unknown;
+        expect(reason).toBeInstanceOf(TimeoutError);
+      }
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      await executor.close();
+    }
   });
 });
