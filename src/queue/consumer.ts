@@ -9,7 +9,7 @@ import { errorText, optionalInteger } from './validate.js';
 
 /** The queue operations the consumer loop uses. */
 export interface ConsumerQueue<T> {
-  leaseBatch(options: LeaseOptions): Promise<LeaseResult<T>>;
+  leaseBatch(options: LeaseOptions, signal?: AbortSignal): Promise<LeaseResult<T>>;
   ack(message: LeasedMessage<T>): Promise<void>;
   renew(message: LeasedMessage<T>): Promise<void>;
   nack(message: LeasedMessage<T>, options?: NackOptions): Promise<NackOutcome>;
@@ -46,6 +46,7 @@ export class QueueConsumer<T> implements Consumer {
   /** Tasks not finished yet (handler, then ack or nack). */
   readonly #tasks = new Set<Promise<void>>();
   #running = true;
+  readonly #stopping = new AbortController();
   #stopTimeoutMs = DEFAULT_STOP_TIMEOUT_MS;
   #wake: (() => void) | undefined;
 
@@ -73,6 +74,7 @@ export class QueueConsumer<T> implements Consumer {
         DEFAULT_STOP_TIMEOUT_MS,
       );
       this.#running = false;
+      this.#stopping.abort();
       this.#wake?.();
     }
     return this.stopped;
@@ -88,11 +90,10 @@ export class QueueConsumer<T> implements Consumer {
       }
       const sentAt = Date.now();
       try {
-        const { messages, leaseMs } = await this.#queue.leaseBatch({
-          consumer: this.name,
-          count: free,
-          waitMs: this.#waitMs,
-        });
+        const { messages, leaseMs } = await this.#queue.leaseBatch(
+          { consumer: this.name, count: free, waitMs: this.#waitMs },
+          this.#stopping.signal,
+        );
         retryMs = LEASE_RETRY_MIN_MS;
         this.#keeper.setLeaseMs(leaseMs);
         for (const message of messages) this.#start(this.#keeper.track(message, sentAt));

@@ -33,18 +33,20 @@ export interface LeaseResult<T> {
  * on new entries (a dedicated connection over TCP, bounded requests over HTTP) in slices no longer
  * than the time until the next delayed message is due or RECLAIM_CHECK_MS, and runs the lease
  * script between slices, so delayed and reclaimed messages are delivered while it waits too.
+ * An aborted `signal` ends the wait at the next slice.
  */
 export async function leaseMessages<T>(
   target: LeaseTarget,
   consumer: string,
   count: number,
   waitMs: number,
+  signal?: AbortSignal,
 ): Promise<LeaseResult<T>> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const { messages, leaseMs, wakeMs } = await runLeaseScript<T>(target, consumer, count);
     const remaining = deadline - Date.now();
-    if (messages.length > 0 || remaining <= 0) return { messages, leaseMs };
+    if (messages.length > 0 || remaining <= 0 || signal?.aborted) return { messages, leaseMs };
     let slice = Math.min(remaining, RECLAIM_CHECK_MS, leaseMs);
     if (wakeMs >= 0) slice = Math.min(slice, Math.max(1, wakeMs));
     try {

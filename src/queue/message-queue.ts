@@ -1,5 +1,5 @@
 import { InvalidArgumentError, LeaseLostError } from '../errors.js';
-import type { CommandExecutor } from '../executor.js';
+import type { Command, CommandExecutor, Reply } from '../executor.js';
 import { validateName } from '../keys.js';
 import { replyArray, replyNumber } from '../reply.js';
 import type { Script } from '../script.js';
@@ -123,15 +123,18 @@ export class ValkeyMessageQueue<T = unknown> implements MessageQueue<T> {
     return (await this.leaseBatch(options)).messages;
   }
 
-  /** Leases like `lease` and also returns the stored lease duration (the consumer loop's cadence). */
-  async leaseBatch(options: LeaseOptions): Promise<LeaseResult<T>> {
+  /**
+   * Leases like `lease` and also returns the stored lease duration (the consumer loop's cadence).
+   * An aborted `signal` ends a wait at its next block slice (within about a second).
+   */
+  async leaseBatch(options: LeaseOptions, signal?: AbortSignal): Promise<LeaseResult<T>> {
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError('lease options', options, 'Pass { consumer, count, waitMs }.');
     }
     const consumer = validateName('consumer', options.consumer);
     const count = optionalInteger('count', options.count, 1);
     const waitMs = optionalInteger('waitMs', options.waitMs, 0);
-    return leaseMessages<T>(this.#target, consumer, count, waitMs);
+    return leaseMessages<T>(this.#target, consumer, count, waitMs, signal);
   }
 
   async ack(message: LeasedMessage<T>): Promise<void> {
@@ -205,20 +208,7 @@ export class ValkeyMessageQueue<T = unknown> implements MessageQueue<T> {
   }
 
   async config(): Promise<QueueConfig> {
-    const reply = await this.#executor.send([
-      'HMGET',
-      this.#keys.meta,
-      'lease_ms',
-      'max_deliveries',
-    ]);
-    const [leaseMs, maxDeliveries] = replyArray(reply, 'HMGET');
-    return {
-      leaseMs: leaseMs === null ? (this.#target.leaseMs ?? DEFAULTS.leaseMs) : Number(leaseMs),
-      maxDeliveries:
-        maxDeliveries === null
-          ? (this.#target.maxDeliveries ?? DEFAULTS.maxDeliveries)
-          : Number(maxDeliveries),
-    };
+    return this.#parseConfig(await this.#executor.send(this.#readConfig()));
   }
 
   async configure(config: Partial<QueueConfig>): Promise<QueueConfig> {
@@ -226,13 +216,33 @@ export class ValkeyMessageQueue<T = unknown> implements MessageQueue<T> {
       throw new InvalidArgumentError('config', config, 'Pass { leaseMs, maxDeliveries }.');
     }
     const fields: (string | number)[] = [];
-    if (config.leaseMs !== undefined)
+    if (config.leaseMs !== undefined) {
       fields.push('lease_ms', checkInteger('leaseMs', config.leaseMs));
+    }
     if (config.maxDeliveries !== undefined) {
       fields.push('max_deliveries', checkInteger('maxDeliveries', config.maxDeliveries));
     }
-    if (fields.length > 0) await this.#executor.send(['HSET', this.#keys.meta, ...fields]);
-    return this.config();
+    if (fields.length === 0) return this.config();
+    const [written, read] = await this.#executor.pipeline([
+      ['HSET', this.#keys.meta, ...fields],
+      this.#readConfig(),
+    ]);
+    for (const reply of [written, read]) if (reply instanceof Error) throw reply;
+    return this.#parseConfig(read as Reply);
+  }
+
+  #readConfig(): Command {
+    return ['HMGET', this.#keys.meta, 'lease_ms', 'max_deliveries'];
+  }
+
+  #parseConfig(reply: Reply): QueueConfig {
+    const [leaseMs, maxDeliveries] = replyArray(reply, 'HMGET');
+    const stored = (value: Reply | undefined, fallback: number) =>
+      value === null || value === undefined ? fallback : Number(value);
+    return {
+      leaseMs: stored(leaseMs, this.#target.leaseMs ?? DEFAULTS.leaseMs),
+      maxDeliveries: stored(maxDeliveries, this.#target.maxDeliveries ?? DEFAULTS.maxDeliveries),
+    };
   }
 
   listDeadLetters(options?: { after?: string; count?: number }): Promise<DeadLetter<T>[]> {
