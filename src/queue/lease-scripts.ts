@@ -8,42 +8,21 @@ import {
   MESSAGE_FIELDS_LUA,
   NOW_LUA,
 } from './lua-common.js';
-
-// Checks every (id, consumer, count) triple of ARGV; `held` lists the ids whose lease is held. An
-// id repeated in one call counts once, so acking a message twice in one batch cannot succeed twice.
-const CHECK_ALL_LUA = `
-local function check_all(stream, prior)
-  local has_prior = nil
-  if redis.call('EXISTS', prior) == 1 then has_prior = prior end
-  local results, held, counts, seen = {}, {}, {}, {}
-  for j = 1, #ARGV, 3 do
-    local id = ARGV[j]
-    if not seen[id] and holds_lease(stream, id, ARGV[j + 1], ARGV[j + 2], has_prior) then
-      held[#held + 1] = id
-      counts[#held] = tonumber(ARGV[j + 2])
-      results[#results + 1] = 1
-    else
-      results[#results + 1] = 0
-    end
-    seen[id] = true
-  end
-  return results, held, counts, has_prior
-end
-`;
+import { CHECK_ALL_LUA, REMOVE_ACKED_LUA, STREAM_IDS_LUA } from './lua-batch.js';
 
 /**
- * Acks leased messages and deletes their entries, for the leases still held.
+ * Acks leased messages and removes their entries, for the leases still held.
  * KEYS: stream, prior. ARGV: id, consumer, delivery count, repeated per message.
  * Returns: 1 (acked) or 0 (lease lost) per message.
  */
 export const ackScript = new Script(
   'queue ack',
-  `${HOLDS_LEASE_LUA}${CHECK_ALL_LUA}
+  `${HOLDS_LEASE_LUA}${STREAM_IDS_LUA}${CHECK_ALL_LUA}${REMOVE_ACKED_LUA}
 local results, held, _, has_prior = check_all(KEYS[1], KEYS[2])
 if #held > 0 then
   redis.call('XACK', KEYS[1], '${GROUP}', unpack(held))
-  redis.call('XDEL', KEYS[1], unpack(held))
   if has_prior then redis.call('HDEL', KEYS[2], unpack(held)) end
+  remove_acked(KEYS[1], held)
 end
 return results
 `,
@@ -57,7 +36,7 @@ return results
  */
 export const renewScript = new Script(
   'queue renew',
-  `${HOLDS_LEASE_LUA}${MESSAGE_FIELDS_LUA}${DEAD_LETTER_LUA}${CHECK_ALL_LUA}
+  `${HOLDS_LEASE_LUA}${MESSAGE_FIELDS_LUA}${DEAD_LETTER_LUA}${STREAM_IDS_LUA}${CHECK_ALL_LUA}
 local results, held, counts = check_all(KEYS[1], KEYS[2])
 local index = 0
 for j = 1, #results do

@@ -90,12 +90,13 @@ async function runLeaseScript<T>(target: LeaseTarget, consumer: string, count: n
   } catch (error) {
     throw configMismatch(target, error) ?? error;
   }
-  const [leaseMs, wakeMs, entries] = replyArray(reply, leaseScript.name);
-  const messages = replyArray(entries ?? null, leaseScript.name).map((item) => {
+  const [leaseMs, wakeMs, claimed, read] = replyArray(reply, leaseScript.name);
+  const messages = replyArray(claimed ?? null, leaseScript.name).map((item) => {
     const [id, fields, pending] = replyArray(item, leaseScript.name);
     const entryId = replyText(id ?? null, leaseScript.name);
     return toMessage<T>(entryId, fields ?? null, replyNumber(pending ?? null, 'pending'), consumer);
   });
+  messages.push(...parseEntries<T>(read ?? null, consumer));
   return {
     messages,
     leaseMs: replyNumber(leaseMs ?? null, leaseScript.name),
@@ -123,7 +124,11 @@ function configMismatch(target: LeaseTarget, error: unknown): InvalidArgumentErr
 function parseRead<T>(reply: Reply, consumer: string): LeasedMessage<T>[] {
   if (reply === null) return [];
   const [stream] = replyArray(reply, 'XREADGROUP');
-  const entries = replyArray(stream ?? null, 'XREADGROUP')[1] ?? [];
+  return parseEntries<T>(replyArray(stream ?? null, 'XREADGROUP')[1] ?? [], consumer);
+}
+
+/** Parses entries read with '>' (first deliveries of their entry). */
+function parseEntries<T>(entries: Reply, consumer: string): LeasedMessage<T>[] {
   return replyArray(entries, 'XREADGROUP').map((item) => {
     const [id, fields] = replyArray(item, 'XREADGROUP');
     return toMessage<T>(replyText(id ?? null, 'XREADGROUP'), fields ?? null, 1, consumer);
