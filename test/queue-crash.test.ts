@@ -131,5 +131,5 @@ describe.each(adapters)('queue consumers that crash over $name', (adapter) => {
     const deliveries = Number(await transport.executor.send(['GET', deliveriesKey]));
     expect(deliveries).toBeGreaterThanOrEqual(total);
     expect(await queue.stats()).toMatchObject({ deadLettered: 0 });
-  });
+  }, 90_000);
 });
