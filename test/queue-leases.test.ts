@@ -66,6 +66,33 @@ describe.each(adapters)('queue leases over $name', (adapter) => {
     expect(await queue.stats()).toMatchObject({ ready: 0, leased: 0, deadLettered: 0 });
   });
 
+  it('keeps pending and unread entries when acks trim the stream', async () => {
+    const queue = transport.queue<number>(queueName());
+    await queue.enqueueBatch([1, 2, 3, 4, 5, 6].map((body) => ({ body })));
+    const [one, two, three] = await queue.lease({ consumer: 'a', count: 3 });
+    const entries = async () =>
+      ((await transport.executor.send(['XRANGE', streamKey(queue), '-', '+'])) as [string][]).map(
+        (entry) => entry[0],
+      );
+
+    // Acking out of order: the newest first, then the oldest, with one in between still leased.
+    await queue.ack(three!);
+    expect(await entries()).toEqual(expect.not.arrayContaining([three!.id]));
+    await queue.ack(one!);
+    const left = await entries();
+    expect(left).toHaveLength(4);
+    expect(left[0]).toBe(two!.id);
+    expect(await queue.stats()).toMatchObject({ ready: 3, leased: 1 });
+
+    const rest = await queue.lease({ consumer: 'b', count: 10 });
+    expect(rest.map((m) => m.body)).toEqual([4, 5, 6]);
+    await queue.ack(rest[2]!);
+    expect(await queue.stats()).toMatchObject({ ready: 0, leased: 3 });
+    for (const message of [two!, rest[0]!, rest[1]!]) await queue.ack(message);
+    expect(await entries()).toEqual([]);
+    expect(await queue.stats()).toMatchObject({ ready: 0, leased: 0 });
+  });
+
   it('acks a message once when two acks share a batch', async () => {
     const queue = transport.queue<string>(queueName());
     await queue.enqueue('x');
