@@ -1,22 +1,30 @@
 // Lua fragments for scripts that act on many leases in one call (acks, renewals).
 import { GROUP } from './lua-common.js';
 
-/** Stream id helpers: `id_less(a, b)` orders ids, `id_after(id)` is the next possible id. */
+/**
+ * Stream id helpers: `id_less(a, b)` orders ids and `id_after(id)` is the next possible id. Each
+ * id is parsed once per script call, because a batch compares the same ids many times.
+ */
 export const STREAM_IDS_LUA = `
+local parsed_ids = {}
 local function parse_id(id)
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-  return tonumber(ms), tonumber(seq)
+  local parsed = parsed_ids[id]
+  if not parsed then
+    local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+    parsed = {tonumber(ms), tonumber(seq)}
+    parsed_ids[id] = parsed
+  end
+  return parsed
 end
 
 local function id_less(a, b)
-  local am, as = parse_id(a)
-  local bm, bs = parse_id(b)
-  return am < bm or (am == bm and as < bs)
+  local x, y = parse_id(a), parse_id(b)
+  return x[1] < y[1] or (x[1] == y[1] and x[2] < y[2])
 end
 
 local function id_after(id)
-  local ms, seq = parse_id(id)
-  return string.format('%.0f-%.0f', ms, seq + 1)
+  local parsed = parse_id(id)
+  return string.format('%.0f-%.0f', parsed[1], parsed[2] + 1)
 end
 `;
 
