@@ -3,7 +3,6 @@ import { InvalidArgumentError, TransportError } from '../errors.js';
 import type { Reply } from '../executor.js';
 import { FIELD } from './lua-common.js';
 
-const JSON_ENCODING = 'j';
 const BYTES_ENCODING = 'b';
 
 /**
@@ -26,7 +25,8 @@ export function encodeMessage(
     const text = jsonText(body);
     // UTF-8 needs at most 3 bytes per UTF-16 unit, so short bodies skip the exact count.
     size = text.length * 3 <= maxBytes ? text.length : utf8Bytes(text).byteLength;
-    fields = [FIELD.encoding, JSON_ENCODING, FIELD.body, text];
+    // JSON is the encoding of a body without an encoding field, which saves Valkey two strings.
+    fields = [FIELD.body, text];
   }
   if (headers !== undefined) {
     const text = encodeHeaders(headers);
