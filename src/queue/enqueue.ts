@@ -44,9 +44,10 @@ export function encodeForEnqueue(
 
 /**
  * Sends encoded messages in one round trip: one script call, or a pipeline of them. Messages
- * without a delay or dedupe key need no script, so a batch of only those is a pipeline of XADDs,
- * which in bench/queue/profile.ts cost Valkey under half the CPU per message of the script. Batches over CHUNK
- * take the script path, so a pipeline stays within REST servers' command limits per request.
+ * without a delay or dedupe key need no script, so a batch of only those is a pipeline of XADDs.
+ * In bench/queue/profile.ts that cost Valkey under half the CPU per message of the script.
+ * Batches over CHUNK take the script path, so a pipeline stays within REST servers' command
+ * limits per request.
  */
 export async function sendEnqueues(
   executor: CommandExecutor,
