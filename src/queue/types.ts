@@ -11,7 +11,8 @@ import type { ConsumeOptions, Consumer, MessageHandler } from './consume-types.j
 export interface QueueOptions {
   /**
    * Lease duration in ms: a leased message not acked or renewed within it is delivered again.
-   * Stored with the queue. Default 30000 (or the stored value).
+   * Leases scan for expired leases at most every min(leaseMs / 4, 1000) ms, so redelivery can
+   * come that much after expiry. Stored with the queue. Default 30000 (or the stored value).
    */
   leaseMs?: number;
   /**
