@@ -8,6 +8,7 @@ import { frameToRequest, responseToFrame, type ReplyFrame, type RequestFrame } f
 import { validateEndpoint } from './registry.js';
 import type { Endpoint, ReportedStatus } from './registry-types.js';
 import { queueKey } from '../queue/message-queue.js';
+import { PRIOR_SUFFIX } from '../queue/queue-keys.js';
 import { replyKey, replyScript, serviceQueueName, validateSegment } from './service-queue.js';
 
 /** Handles one routed request. `params` holds the route's path parameters. */
@@ -233,6 +234,7 @@ class RunningService implements ServiceInstance {
       const keys = [
         queueKey(prefix, this.#queueName, 'stream'),
         replyKey(prefix, this.#queueName, frame.correlationId),
+        queueKey(prefix, this.#queueName, PRIOR_SUFFIX),
       ];
       const ttl = this.#options.replyTtlMs ?? 60_000;
       const args = [

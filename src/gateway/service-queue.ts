@@ -33,17 +33,19 @@ export function replyKey(prefix: string, queueName: string, correlationId: strin
 /**
  * Pushes a reply frame and acks its request in one step, if the service still holds the lease, so
  * a request is answered at most once even when its lease moved to another instance.
- * KEYS: stream, reply list. ARGV: id, consumer, delivery count, reply JSON, reply TTL ms.
+ * KEYS: stream, reply list, the queue's prior-deliveries hash.
+ * ARGV: id, consumer, delivery count, reply JSON, reply TTL ms.
  * Returns 1, or 0 when the lease was lost (nothing written).
  */
 export const replyScript = new Script(
   'gateway reply',
   `${HOLDS_LEASE_LUA}
-if not holds_lease(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then return 0 end
+if not holds_lease(KEYS[1], ARGV[1], ARGV[2], ARGV[3], KEYS[3]) then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('XACK', KEYS[1], '${GROUP}', ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
 `,
 );

@@ -1,71 +1,129 @@
-import { base64ToBytes, bytesToBase64 } from '../base64.js';
+import { base64ToBytes, bytesToBase64, utf8Bytes } from '../base64.js';
 import { InvalidArgumentError, TransportError } from '../errors.js';
+import type { Reply } from '../executor.js';
+import { FIELD } from './lua-common.js';
 
-// Stream entry fields of a message: body text, body encoding, headers as JSON.
-export const BODY_FIELD = 'b';
-export const ENCODING_FIELD = 'e';
-export const HEADERS_FIELD = 'h';
-
-const JSON_ENCODING = 'j';
 const BYTES_ENCODING = 'b';
 
-/** Encodes a body as stream fields: JSON text, or base64 for bytes (JSON cannot carry bytes). */
-export function encodeBody(body: unknown, maxBytes: number): string[] {
+/**
+ * Encodes a body and its headers as stream fields: JSON text, or base64 for bytes (REST request
+ * bodies are JSON, which cannot carry raw bytes). Rejects a message over `maxBytes` (body bytes
+ * plus headers JSON) before anything is sent.
+ */
+export function encodeMessage(
+  body: unknown,
+  headers: Record<string, string> | undefined,
+  maxBytes: number,
+): string[] {
   let fields: string[];
+  let size: number;
   if (body instanceof Uint8Array) {
-    fields = [ENCODING_FIELD, BYTES_ENCODING, BODY_FIELD, bytesToBase64(body)];
+    size = body.byteLength;
+    if (size > maxBytes) throw tooLarge(size, maxBytes);
+    fields = [FIELD.encoding, BYTES_ENCODING, FIELD.body, bytesToBase64(body)];
   } else {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(body);
-    } catch (error) {
-      throw new InvalidArgumentError(
-        'message body',
-        body,
-        `It cannot be encoded as JSON (${String(error)}); pass plain data or a Uint8Array.`,
-      );
-    }
-    if (text === undefined) {
-      throw new InvalidArgumentError(
-        'message body',
-        body,
-        'Pass a JSON value or a Uint8Array; undefined and functions have no JSON form.',
-      );
-    }
-    fields = [ENCODING_FIELD, JSON_ENCODING, BODY_FIELD, text];
+    const text = jsonText(body);
+    // UTF-8 needs at most 3 bytes per UTF-16 unit, so short bodies skip the exact count.
+    size = text.length * 3 <= maxBytes ? text.length : utf8Bytes(text).byteLength;
+    // JSON is the encoding of a body without an encoding field, which saves Valkey two strings.
+    fields = [FIELD.body, text];
   }
-  const text = fields[3]!;
-  // UTF-8 needs at most 3 bytes per UTF-16 unit, so short bodies skip the exact count.
-  const size =
-    text.length * 3 <= maxBytes ? text.length : new TextEncoder().encode(text).byteLength;
-  if (size > maxBytes) {
-    throw new InvalidArgumentError(
-      'message body',
-      `${size} bytes encoded`,
-      `The queue accepts at most ${maxBytes} bytes (maxBodyBytes); store large payloads elsewhere and enqueue a reference.`,
-    );
+  if (headers !== undefined) {
+    const text = encodeHeaders(headers);
+    size += utf8Bytes(text).byteLength;
+    fields.push(FIELD.headers, text);
   }
+  if (size > maxBytes) throw tooLarge(size, maxBytes);
   return fields;
 }
 
-/** Decodes the fields of a stream entry back into a body and headers. */
-export function decodeEntryFields(
-  fields: readonly unknown[],
-  id: string,
-): { body: unknown; headers: Record<string, string> } {
-  const map = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) map.set(String(fields[i]), String(fields[i + 1]));
-  const text = map.get(BODY_FIELD);
-  if (text === undefined)
-    throw new TransportError(
-      `Message ${id} has no body field; it was not written by this library.`,
+function jsonText(body: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(body);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      'message body',
+      body,
+      `It cannot be encoded as JSON (${String(error)}); pass plain data or a Uint8Array.`,
     );
-  const headers = map.has(HEADERS_FIELD)
-    ? (JSON.parse(map.get(HEADERS_FIELD)!) as Record<string, string>)
-    : {};
-  const body =
-    map.get(ENCODING_FIELD) === BYTES_ENCODING
-      ? base64ToBytes(text)
-      : (JSON.parse(text) as unknown);
-  return { body, headers };
+  }
+  if (text === undefined) {
+    throw new InvalidArgumentError(
+      'message body',
+      body,
+      'Pass a JSON value or a Uint8Array; undefined and functions have no JSON form.',
+    );
+  }
+  return text;
+}
+
+function tooLarge(size: number, maxBytes: number): InvalidArgumentError {
+  return new InvalidArgumentError(
+    'message size',
+    `${size} bytes`,
+    `The queue accepts at most ${maxBytes} bytes (maxBodyBytes); store large payloads elsewhere and enqueue a reference.`,
+  );
+}
+
+function encodeHeaders(headers: Record<string, string>): string {
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
+    throw new InvalidArgumentError('headers', headers, 'Pass an object of string values.');
+  }
+  for (const [key, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') {
+      throw new InvalidArgumentError(
+        `header ${JSON.stringify(key)}`,
+        value,
+        'Header values must be strings.',
+      );
+    }
+  }
+  return JSON.stringify(headers);
+}
+
+/** The decoded fields of a stream entry. */
+export interface DecodedEntry {
+  /** Undefined when the entry has no body (a dead letter whose payload was deleted). */
+  body: unknown;
+  headers: Record<string, string>;
+  /** Stable message id, or undefined when the entry id is the message id. */
+  messageId: string | undefined;
+  /** Deliveries made before the entry was re-added. */
+  prior: number;
+  /** Last recorded error, or undefined. */
+  error: string | undefined;
+  /** All fields as text, for the fields only some entries have (dead-letter reason...). */
+  map: Map<string, string>;
+}
+
+/** Decodes the fields of a stream entry written by this library. */
+export function decodeEntry(fields: Reply, id: string): DecodedEntry {
+  const map = new Map<string, string>();
+  if (Array.isArray(fields)) {
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      map.set(String(fields[i]), String(fields[i + 1]));
+    }
+  }
+  const text = map.get(FIELD.body);
+  const headers = map.get(FIELD.headers);
+  let body: unknown;
+  try {
+    if (text !== undefined) {
+      body = map.get(FIELD.encoding) === BYTES_ENCODING ? base64ToBytes(text) : JSON.parse(text);
+    }
+    return {
+      body,
+      headers: headers === undefined ? {} : (JSON.parse(headers) as Record<string, string>),
+      messageId: map.get(FIELD.messageId),
+      prior: Number(map.get(FIELD.prior) ?? 0),
+      error: map.get(FIELD.error),
+      map,
+    };
+  } catch (error) {
+    throw new TransportError(
+      `Message ${id} could not be decoded; it was not written by this library.`,
+      { cause: error },
+    );
+  }
 }

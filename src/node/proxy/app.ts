@@ -70,11 +70,19 @@ export function createProxyApp(config: ProxyAppConfig): Hono<Env> {
     const command = parseCommand(await readJson(c), config.maxArgs, 'The body');
     checkPolicy(config, command);
     const blockMs = blockTimeMs(command, config.maxBlockMs);
+    // A blocking read whose client went away would still take entries (XREADGROUP) that nobody
+    // receives, so it is aborted with the request; the executor drops its connection.
+    const signal = blockMs === undefined ? undefined : c.req.raw.signal;
     try {
-      const reply = await config.executor.send(command, { bytes: true, blockMs });
+      const reply = await config.executor.send(command, { bytes: true, blockMs, signal });
       return c.json({ result: encodeResult(reply, wantsBase64(c)) });
     } catch (error) {
       if (error instanceof ValkeyCommandError) return c.json({ error: error.message }, 400);
+      if (signal?.aborted) {
+        config.logger.debug({ requestId: c.get('requestId') }, 'client left a blocking command');
+        // Nobody reads this response; 499 is the usual status for a request the client closed.
+        return new Response(null, { status: 499 });
+      }
       throw error;
     }
   });
