@@ -102,7 +102,9 @@ export class TcpExecutor implements CommandExecutor {
       const args = commandToStrings(command);
       this.#assertOpen();
       const name = args[0]!;
-      const entry = this.#deadlines.add(() => reject(new TimeoutError(this.#timeoutMs, name)));
+      const entry = this.#deadlines.add(() =>
+        reject(this.#failure(new TimeoutError(this.#timeoutMs, name), name, this.#timeoutMs)),
+      );
       const client = bytes ? this.#fastBytes : this.#fastText;
       client.sendCommand(args).then(
         (raw) => {
@@ -111,7 +113,7 @@ export class TcpExecutor implements CommandExecutor {
           }
         },
         (error: unknown) => {
-          if (this.#deadlines.settle(entry)) reject(fromClientError(error, name, this.#timeoutMs));
+          if (this.#deadlines.settle(entry)) reject(this.#failure(error, name, this.#timeoutMs));
         },
       );
     });
