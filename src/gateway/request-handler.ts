@@ -1,0 +1,112 @@
+import { bytesToBase64, utf8Bytes } from '../base64.js';
+import { LeaseLostError, TimeoutError } from '../errors.js';
+import type { CommandExecutor } from '../executor.js';
+import type { LeasedMessage, MessageQueue } from '../queue/types.js';
+import { frameToRequest, responseToFrame, type ReplyFrame, type RequestFrame } from './frames.js';
+import type { ServiceRoutes } from './service-routes.js';
+import { REPLY_LEASE_LOST, replyKey, replyScript, serviceStreamKey } from './service-queue.js';
+
+const ORIGIN = 'http://service.internal';
+/** How long a reply outlives its request's deadline before it expires unread, in ms. */
+const REPLY_GRACE_MS = 5000;
+
+/** What one instance needs to answer the request frames it leased. */
+export interface RequestContext {
+  service: string;
+  queue: MessageQueue<RequestFrame>;
+  queueName: string;
+  executor: CommandExecutor;
+  prefix: string;
+  leaseMs: number;
+  routes: () => ServiceRoutes;
+  /** Local time plus the measured offset to the server clock, in ms. */
+  serverNow: () => number;
+  record: (ok: boolean) => void;
+  report: (error: unknown) => void;
+}
+
+/**
+ * Answers one leased request frame: drops it unrun when its deadline has passed, else runs the
+ * handler while renewing the lease, then acks and replies in one fenced script. The handler's
+ * `request.signal` aborts at the deadline or when the lease is lost.
+ */
+export async function handleRequest(
+  context: RequestContext,
+  message: LeasedMessage<RequestFrame>,
+): Promise<void> {
+  const frame = message.body;
+  if (!isRequestFrame(frame) || context.serverNow() > frame.deadline) {
+    // Nobody waits for this reply any more (or it cannot be read): drop it without running it.
+    await context.queue.ack(message).catch(context.report);
+    return;
+  }
+  const controller = new AbortController();
+  const remainingMs = frame.deadline - context.serverNow();
+  const deadline = setTimeout(
+    () => controller.abort(new TimeoutError(remainingMs, `${frame.method} ${frame.path}`)),
+    remainingMs,
+  );
+  // Renewing at a third of the lease leaves two chances before it expires.
+  const renewal = setInterval(() => {
+    context.queue.renew(message).catch((error: unknown) => {
+      if (error instanceof LeaseLostError) controller.abort(error);
+      else context.report(error);
+    });
+  }, context.leaseMs / 3);
+  try {
+    const reply = await runHandler(context, frame, controller.signal);
+    context.record(reply.status < 500);
+    const keys = [
+      serviceStreamKey(context.prefix, context.queueName),
+      replyKey(context.prefix, context.queueName, frame.correlationId),
+    ];
+    const args = [message.id, message.consumer, message.deliveryCount];
+    args.push(JSON.stringify(reply), frame.deadline, REPLY_GRACE_MS);
+    const outcome = await replyScript.run(context.executor, keys, args);
+    if (outcome === REPLY_LEASE_LOST)
+      context.report(new LeaseLostError(message.id, message.consumer));
+  } catch (error) {
+    context.report(error);
+  } finally {
+    clearTimeout(deadline);
+    clearInterval(renewal);
+  }
+}
+
+async function runHandler(
+  context: RequestContext,
+  frame: RequestFrame,
+  signal: AbortSignal,
+): Promise<ReplyFrame> {
+  const match = context.routes().match(frame.method, frame.path);
+  if (!match) {
+    return jsonFrame(404, `${context.service} has no route for ${frame.method} ${frame.path}.`);
+  }
+  try {
+    const [handler, params] = match;
+    return await responseToFrame(await handler(frameToRequest(frame, ORIGIN, signal), params));
+  } catch (error) {
+    context.report(error);
+    return jsonFrame(
+      502,
+      `${context.service} failed to handle ${frame.method} ${frame.path}: ${String(error)}`,
+    );
+  }
+}
+
+function isRequestFrame(frame: RequestFrame): boolean {
+  return (
+    frame !== null &&
+    typeof frame === 'object' &&
+    typeof frame.method === 'string' &&
+    typeof frame.path === 'string' &&
+    typeof frame.correlationId === 'string' &&
+    typeof frame.deadline === 'number' &&
+    Array.isArray(frame.headers)
+  );
+}
+
+function jsonFrame(status: number, message: string): ReplyFrame {
+  const body = utf8Bytes(JSON.stringify({ error: message }));
+  return { status, headers: [['content-type', 'application/json']], body: bytesToBase64(body) };
+}
