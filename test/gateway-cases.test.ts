@@ -63,8 +63,9 @@ describe.each(adapters)('gateway cases over $name', (adapter) => {
       return viewA?.liveness === 'Unhealthy' ? true : undefined;
     });
     for (const view of seen) {
-      const expected =
-        view.silentForMs >= 800 ? 'Unhealthy' : view.silentForMs >= 400 ? 'Degraded' : 'Healthy';
+      let expected = 'Healthy';
+      if (view.silentForMs >= LIVENESS.degradedAfterMs) expected = 'Degraded';
+      if (view.silentForMs >= LIVENESS.unhealthyAfterMs) expected = 'Unhealthy';
       expect(view.liveness, `after ${view.silentForMs} ms of silence`).toBe(expected);
     }
     for (let i = 0; i < 20; i++) expect(await whoami(dispatcher)).toBe(b.instanceId);
@@ -81,11 +82,15 @@ describe.each(adapters)('gateway cases over $name', (adapter) => {
   it('G1: a draining instance finishes its requests but gets no new ones', async () => {
     const prefix = uniquePrefix();
     transport = adapter.create({ prefix });
-    const dispatcher = new Dispatcher(transport, { registry: LIVENESS, tableCacheMs: 20 });
+    const dispatcher = new Dispatcher(transport, {
+      registry: LIVENESS,
+      tableCacheMs: 20,
+      timeoutMs: 20_000,
+    });
     const a = await child(prefix);
-    // The slow request outlives the expiry threshold, so a drained instance that stopped
+    // The held request outlives the expiry threshold, so a draining instance that stopped
     // heartbeating would be evicted before it finished.
-    const slow = dispatcher.dispatch(new Request('http://gateway.test/slow/2500'));
+    const slow = dispatcher.dispatch(new Request('http://gateway.test/hold'));
     await a.next('started');
     const b = await child(prefix);
     a.process.kill('SIGTERM');
@@ -99,6 +104,7 @@ describe.each(adapters)('gateway cases over $name', (adapter) => {
     expect(during?.liveness).toBe('Draining');
     expect(during?.inFlight).toBe(1);
 
+    a.process.kill('SIGUSR2');
     const response = await slow;
     expect(response.status).toBe(200);
     expect((await response.json()).instanceId).toBe(a.instanceId);
@@ -159,7 +165,7 @@ describe.each(adapters)('gateway cases over $name', (adapter) => {
       routes: { 'GET /x': () => new Response('x') },
     });
     instances.push(instance);
-    // A frame whose gateway went away: nobody pops the reply.
+    // A frame whose gateway went away, so no BLPOP ever takes the reply.
     const [serverSeconds] = (await transport.executor.send(['TIME'])) as [string];
     const frame: RequestFrame = {
       correlationId: 'abandoned',

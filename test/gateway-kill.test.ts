@@ -1,5 +1,5 @@
-// An instance killed with SIGKILL mid-request: the request is answered once, by a retry on
-// another instance or with 504, and never twice.
+// An instance killed with SIGKILL mid-request: the request gets exactly one response, from a
+// retry on another instance or a 504, and never a second reply.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Dispatcher,

@@ -151,7 +151,7 @@ describe.each(adapters)('service registry over $name', (adapter) => {
       return left === 0 ? true : undefined;
     });
     expect(await transport.executor.send(['HEXISTS', records, 'alive'])).toBe(1);
-    // With nobody writing, the registry keys expire as a whole.
+    // Once the writes stop, the registry keys expire as a whole.
     await eventually(async () =>
       (await transport.executor.send(['EXISTS', records])) === 0 ? true : undefined,
     );

@@ -16,7 +16,7 @@ import { isRouteMatch, type RouteMatch } from './routing.js';
 import { replyKey, serviceQueueName } from './service-queue.js';
 
 export interface DispatchOptions {
-  /** Time a request may take end to end, in ms; then the gateway answers 504. Default 10000. */
+  /** Time a request may take end to end, in ms; then the gateway returns 504. Default 10000. */
   timeoutMs?: number;
   /** Largest request body forwarded, in bytes; larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
@@ -66,7 +66,7 @@ export class Dispatcher {
       options.replyExecutor !== undefined || transport.executor.kind === 'tcp';
   }
 
-  /** The current routing table (cached for `tableCacheMs`). */
+  /** Returns the current routing table (cached for `tableCacheMs`). */
   async table(): Promise<RoutingTable> {
     return (await this.#routes.current()).table;
   }
@@ -112,8 +112,8 @@ export class Dispatcher {
       deadline: started + snapshot.clockOffsetMs + this.#timeoutMs,
     };
     // TODO: honour `Idempotency-Key` on POST, PUT, PATCH and DELETE here, through the token
-    // store's idempotency records: return the stored response for a completed key, 409 while the
-    // first request runs, 422 for the same key with another body, and store the reply below.
+    // store's idempotency records. A completed key returns the stored response, a key still
+    // running gets 409, and the same key with another body gets 422. Store the reply below.
     const reply = await this.#send(queueName, frame, started);
     if (reply === null) return this.#timedOut(route, request.method, url.pathname);
     const parsed = parseReplyFrame(reply);
@@ -178,7 +178,7 @@ function noRoute(
   return jsonError(503, `No live service instance${which} serves ${method} ${path}.`);
 }
 
-/** A JSON error response, the shape every gateway error has. */
+/** Builds a JSON error response `{error}`, the shape of every gateway error. */
 export function jsonError(status: number, message: string): Response {
   return new Response(JSON.stringify({ error: message }), {
     status,

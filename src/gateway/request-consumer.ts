@@ -5,7 +5,11 @@ import type { RequestFrame } from './frames.js';
 import { waitForUndelivered } from './queue-wake.js';
 import type { ReportedStatus } from './registry-types.js';
 
-/** Head start an idle instance gets over a busy one when both wake for the same request, in ms. */
+/**
+ * Head start that an instance with fewer than half its slots busy gets over a busier one when
+ * both wake for the same request, in ms. Below half load there is no delay, so a lone instance
+ * at moderate load claims at once.
+ */
 const BUSY_DELAY_MS = 1;
 
 export interface ConsumerSettings {
@@ -25,10 +29,11 @@ export interface ConsumerSettings {
 
 /**
  * Takes request frames from a service version's shared queue and runs them. Instances pull, so
- * the gateway's preferences become pull rules: an instance leases only up to its free slots, an
- * idle instance leases at once while a busy one waits a moment first, and a Degraded instance waits
- * `degradedDelayMs`, so idle and Healthy instances claim new requests first and a Degraded one
- * takes what they leave. A Draining or fenced instance leases nothing.
+ * the gateway's preference "Healthy before Degraded, then least in flight" becomes pull rules.
+ * An instance leases only up to its free slots. One at half load or more waits a moment before
+ * leasing, and a Degraded one waits `degradedDelayMs`, so emptier and Healthy instances claim
+ * new requests first. A Draining or fenced instance leases nothing, and waiting never claims
+ * (see `waitForUndelivered`).
  */
 export class RequestConsumer {
   inFlight = 0;
@@ -51,14 +56,15 @@ export class RequestConsumer {
         await this.#slotOrTimeout(free <= 0 ? s.pollMs : Math.min(s.pollMs, 100));
         continue;
       }
-      const delay =
-        s.status() === 'Degraded' ? s.degradedDelayMs : this.inFlight > 0 ? BUSY_DELAY_MS : 0;
-      if (delay > 0) await sleep(delay);
+      if (s.status() === 'Degraded') await sleep(s.degradedDelayMs);
+      else if (this.inFlight * 2 >= s.concurrency) await sleep(BUSY_DELAY_MS);
       if (this.#stopping) break;
       try {
         this.#leasing = this.#lease(free);
         const count = await this.#leasing;
-        if (count === 0) await waitForUndelivered(s.executor, s.stream, s.pollMs);
+        // Fewer than asked for means nothing else was ready: wait for the next entry. The wait
+        // returns at once if one arrived since, so nothing is missed.
+        if (count < free) await waitForUndelivered(s.executor, s.stream, s.pollMs);
         backoff = 50;
       } catch (error) {
         if (this.#stopping) break;

@@ -9,8 +9,10 @@ import { REPLY_LEASE_LOST, replyKey, replyScript, serviceStreamKey } from './ser
 const ORIGIN = 'http://service.internal';
 /** How long a reply outlives its request's deadline before it expires unread, in ms. */
 const REPLY_GRACE_MS = 5000;
+/** Longest delay `setTimeout` accepts (2^31 - 1 ms); a frame's deadline may lie further out. */
+const MAX_TIMER_MS = 2_147_483_647;
 
-/** What one instance needs to answer the request frames it leased. */
+/** Settings and callbacks an instance uses to handle the request frames it leased. */
 export interface RequestContext {
   service: string;
   queue: MessageQueue<RequestFrame>;
@@ -26,7 +28,7 @@ export interface RequestContext {
 }
 
 /**
- * Answers one leased request frame: drops it unrun when its deadline has passed, else runs the
+ * Handles one leased request frame: drops it unrun when its deadline has passed, else runs the
  * handler while renewing the lease, then acks and replies in one fenced script. The handler's
  * `request.signal` aborts at the deadline or when the lease is lost.
  */
@@ -36,7 +38,7 @@ export async function handleRequest(
 ): Promise<void> {
   const frame = message.body;
   if (!isRequestFrame(frame) || context.serverNow() > frame.deadline) {
-    // Nobody waits for this reply any more (or it cannot be read): drop it without running it.
+    // The gateway no longer waits for this reply (or the frame is unreadable), so drop it unrun.
     await context.queue.ack(message).catch(context.report);
     return;
   }
@@ -44,11 +46,14 @@ export async function handleRequest(
   const remainingMs = frame.deadline - context.serverNow();
   const deadline = setTimeout(
     () => controller.abort(new TimeoutError(remainingMs, `${frame.method} ${frame.path}`)),
-    remainingMs,
+    Math.min(remainingMs, MAX_TIMER_MS),
   );
+  let replied = false;
   // Renewing at a third of the lease leaves two chances before it expires.
   const renewal = setInterval(() => {
     context.queue.renew(message).catch((error: unknown) => {
+      // A renewal that crossed the reply finds the request acked: that is no lost lease.
+      if (replied) return;
       if (error instanceof LeaseLostError) controller.abort(error);
       else context.report(error);
     });
@@ -63,6 +68,7 @@ export async function handleRequest(
     const args = [message.id, message.consumer, message.deliveryCount];
     args.push(JSON.stringify(reply), frame.deadline, REPLY_GRACE_MS);
     const outcome = await replyScript.run(context.executor, keys, args);
+    replied = true;
     if (outcome === REPLY_LEASE_LOST)
       context.report(new LeaseLostError(message.id, message.consumer));
   } catch (error) {

@@ -11,7 +11,7 @@ export type { ServeOptions, ServiceInstance } from './serve-options.js';
 export type { RouteHandler } from './service-routes.js';
 
 /**
- * Starts a service instance: sends HELLO, heartbeats with its real status and load, and answers
+ * Starts a service instance: sends HELLO, heartbeats with its real status and load, and handles
  * the request frames that gateways put on its queue. In Node, import `serve` from the `./node`
  * entry instead to also drain on SIGTERM.
  *
@@ -110,10 +110,11 @@ class RunningService implements ServiceInstance {
 
   async #drain(): Promise<void> {
     this.#health.drain();
-    // Report Draining before anything else, so gateways stop routing here; requests already
+    // Stop leasing at once, then report Draining so gateways stop routing here. Requests already
     // leased still finish, with heartbeats going on so the registry keeps the instance meanwhile.
+    const finished = this.#consumer.stop();
     await this.#sendHeartbeat();
-    await this.#consumer.stop();
+    await finished;
     clearInterval(this.#heartbeat);
     await this.#registry.goodbye(this.instanceId).catch((error: unknown) => this.#report(error));
   }

@@ -17,6 +17,17 @@ export interface NodeServeOptions extends ServeOptions {
   exitCode?: number;
 }
 
+interface Drainable {
+  instance: ServiceInstance;
+  options: NodeServeOptions;
+}
+
+// Every instance of this process that drains on a signal. One handler drains them all before the
+// process exits, so one instance finishing first never cuts another's requests short.
+const drainables = new Set<Drainable>();
+const listening = new Set<NodeJS.Signals>();
+let draining = false;
+
 /**
  * Starts a service instance (see the edge `serve`) that drains when the process receives SIGTERM
  * or SIGINT, then exits, so an orchestrator's stop never cuts a request short.
@@ -29,26 +40,31 @@ export interface NodeServeOptions extends ServeOptions {
  * });
  */
 export async function serve(options: NodeServeOptions): Promise<ServiceInstance> {
-  const { signals = ['SIGTERM', 'SIGINT'], drainTimeoutMs = 30_000, ...rest } = options;
-  const instance = await serveInstance(rest);
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  const instance = await serveInstance(options);
   if (signals.length === 0) return instance;
-  let draining = false;
-  const onSignal = () => {
-    if (draining) process.exit(1);
-    draining = true;
-    void drainAndExit(instance, options, drainTimeoutMs);
-  };
-  for (const signal of signals) process.on(signal, onSignal);
+  drainables.add({ instance, options });
+  for (const signal of signals) {
+    if (listening.has(signal)) continue;
+    listening.add(signal);
+    process.on(signal, onSignal);
+  }
   return instance;
 }
 
-async function drainAndExit(
-  instance: ServiceInstance,
-  options: NodeServeOptions,
-  drainTimeoutMs: number,
-): Promise<void> {
+function onSignal(): void {
+  if (draining) process.exit(1);
+  draining = true;
+  void Promise.all([...drainables].map(drain)).then(() => {
+    const codes = [...drainables].map(({ options }) => options.exitCode ?? 0);
+    process.exit(Math.max(0, ...codes));
+  });
+}
+
+async function drain({ instance, options }: Drainable): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)));
+  const timeoutMs = options.drainTimeoutMs ?? 30_000;
+  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
   try {
     await Promise.race([instance.stop(), timedOut]);
     await options.onDrained?.();
@@ -56,6 +72,5 @@ async function drainAndExit(
     options.onError?.(error);
   } finally {
     clearTimeout(timer);
-    process.exit(options.exitCode ?? 0);
   }
 }
