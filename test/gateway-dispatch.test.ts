@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   Dispatcher,
   serve,
+  type RequestFrame,
   type ServeOptions,
   type ServiceInstance,
   type ValkeyTransport,
@@ -156,6 +157,31 @@ describe.each(adapters)('dispatch over $name', (adapter) => {
     });
     expect(view.errorRate).toBe(1);
     expect(instance.status).toBe('Degraded');
+  });
+
+  it('answers 502 for a malformed reply frame', async () => {
+    transport = adapter.create();
+    // A hand-made instance: registered, leasing and replying with raw commands.
+    await transport.registry().hello({
+      instanceId: 'raw',
+      service: 'raw',
+      version: '1.0.0',
+      endpoints: [{ method: 'GET', path: '/raw' }],
+    });
+    const queue = transport.queue<RequestFrame>('gw:raw:1.0.0');
+    const dispatcher = new Dispatcher(transport, { timeoutMs: 5000 });
+    for (const reply of ['not json', JSON.stringify({ status: 1000, headers: [], body: null })]) {
+      const pending = dispatcher.dispatch(new Request('http://gateway.test/raw'));
+      const [message] = await eventually(async () => {
+        const leased = await queue.lease({ consumer: 'raw' });
+        return leased.length > 0 ? leased : undefined;
+      });
+      const key = `${transport.prefix}:{q:gw:raw:1.0.0}:reply:${message!.body.correlationId}`;
+      await transport.executor.send(['RPUSH', key, reply]);
+      const response = await pending;
+      expect(response.status).toBe(502);
+      expect((await response.json()).error).toMatch(/raw 1.0.0 sent a malformed reply/);
+    }
   });
 
   it('answers 504 when the deadline passes', async () => {

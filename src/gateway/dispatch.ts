@@ -14,6 +14,14 @@ import { waitForReply } from './reply-wait.js';
 import { RoutingCache } from './routing-cache.js';
 import { isRouteMatch, type RouteMatch } from './routing.js';
 import { replyKey, serviceQueueName } from './service-queue.js';
+import {
+  bodyTooLarge,
+  forwardFailed,
+  headersTooLarge,
+  malformedReply,
+  noRoute,
+  timedOut,
+} from './error-responses.js';
 
 export interface DispatchOptions {
   /** Time a request may take end to end, in ms; then the gateway returns 504. Default 10000. */
@@ -80,31 +88,28 @@ export class Dispatcher {
     try {
       return await this.#dispatch(request, Date.now());
     } catch (error) {
-      return jsonError(502, `The gateway failed to forward the request: ${errorMessage(error)}`);
+      return forwardFailed(error);
     }
   }
 
   async #dispatch(request: Request, started: number): Promise<Response> {
     const declared = Number(request.headers.get('content-length') ?? 0);
-    if (declared > this.#maxBodyBytes) return this.#tooLarge(declared);
+    if (declared > this.#maxBodyBytes) return bodyTooLarge(declared, this.#maxBodyBytes);
     const headers = endToEndHeaders(request.headers);
-    if (headerSize(headers) > this.#maxHeaderBytes) {
-      return jsonError(431, `Request headers are over the ${this.#maxHeaderBytes}-byte limit.`);
-    }
+    if (headerSize(headers) > this.#maxHeaderBytes) return headersTooLarge(this.#maxHeaderBytes);
+
+    const { method } = request;
     const url = new URL(request.url);
     const snapshot = await this.#routes.current();
     const requested = request.headers.get(this.#versionHeader) ?? undefined;
-    const route = snapshot.index.match(request.method, url.pathname, requested);
-    if (!isRouteMatch(route))
-      return noRoute(request.method, url.pathname, requested, route.allowed);
+    const route = snapshot.index.match(method, url.pathname, requested);
+    if (!isRouteMatch(route)) return noRoute(method, url.pathname, requested, route.allowed);
     const body = await readBodyCapped(request, this.#maxBodyBytes);
-    if (body === null) return this.#tooLarge(`over ${this.#maxBodyBytes}`);
+    if (body === null) return bodyTooLarge(`over ${this.#maxBodyBytes}`, this.#maxBodyBytes);
 
-    const queueName = serviceQueueName(route.service, route.version);
-    const correlationId = crypto.randomUUID();
     const frame: RequestFrame = {
-      correlationId,
-      method: request.method,
+      correlationId: crypto.randomUUID(),
+      method,
       path: url.pathname,
       query: url.search.slice(1),
       headers,
@@ -114,15 +119,9 @@ export class Dispatcher {
     // TODO: honour `Idempotency-Key` on POST, PUT, PATCH and DELETE here, through the token
     // store's idempotency records. A completed key returns the stored response, a key still
     // running gets 409, and the same key with another body gets 422. Store the reply below.
-    const reply = await this.#send(queueName, frame, started);
-    if (reply === null) return this.#timedOut(route, request.method, url.pathname);
-    const parsed = parseReplyFrame(reply);
-    try {
-      if (parsed) return frameToResponse(parsed, request.method);
-    } catch {
-      // Falls through: the frame parsed but no HTTP response can carry its status or headers.
-    }
-    return jsonError(502, `${route.service} ${route.version} sent a malformed reply.`);
+    const reply = await this.#send(serviceQueueName(route.service, route.version), frame, started);
+    if (reply === null) return timedOut(route, method, url.pathname, this.#timeoutMs);
+    return toResponse(reply, route, method);
   }
 
   /** Enqueues the frame and waits for its reply until the deadline. */
@@ -144,50 +143,18 @@ export class Dispatcher {
     await queue.enqueue(frame);
     return reply;
   }
-
-  #timedOut(route: RouteMatch, method: string, path: string): Response {
-    return jsonError(
-      504,
-      `${route.service} ${route.version} did not reply to ${method} ${path} within ${this.#timeoutMs} ms.`,
-    );
-  }
-
-  #tooLarge(bytes: number | string): Response {
-    return jsonError(
-      413,
-      `Request body of ${bytes} bytes is over the ${this.#maxBodyBytes}-byte limit.`,
-    );
-  }
 }
 
-function noRoute(
-  method: string,
-  path: string,
-  requested: string | undefined,
-  allowed: string[],
-): Response {
-  if (allowed.length > 0) {
-    const response = jsonError(
-      405,
-      `${method} is not served on ${path}; use ${allowed.join(', ')}.`,
-    );
-    response.headers.set('allow', allowed.join(', '));
-    return response;
+/** Turns a reply frame's JSON into the response, or a 502 when no response can carry it. */
+function toResponse(reply: string, route: RouteMatch, method: string): Response {
+  const frame = parseReplyFrame(reply);
+  if (!frame) return malformedReply(route);
+  try {
+    return frameToResponse(frame, method);
+  } catch {
+    // A status or header that no HTTP response can carry (status 1000, a newline in a value).
+    return malformedReply(route);
   }
-  const which = requested ? ` version ${requested}` : '';
-  return jsonError(503, `No live service instance${which} serves ${method} ${path}.`);
-}
-
-/** Builds a JSON error response `{error}`, the shape of every gateway error. */
-export function jsonError(status: number, message: string): Response {
-  return new Response(JSON.stringify({ error: message }), {
-    status,
-    headers: { 'content-type': 'application/json' },
-  });
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function positive(name: string, value: number): number {
