@@ -1,13 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
+  createTransport,
   Dispatcher,
+  HttpExecutor,
+  startProxy,
   serve,
   type RequestFrame,
   type ServeOptions,
   type ServiceInstance,
   type ValkeyTransport,
 } from '../src/node/index.js';
-import { adapters } from './support/adapters.js';
+import { adapters, uniquePrefix } from './support/adapters.js';
 import { eventually, replyKeysLeft } from './fixtures/gateway-helpers.js';
 
 const calls = new Map<string, number>();
@@ -220,5 +224,51 @@ describe.each(adapters)('dispatch over $name', (adapter) => {
     const response = await dispatcher.dispatch(new Request('http://gateway.test/v2'));
     expect(await response.text()).toBe('two');
     expect((await dispatcher.dispatch(new Request('http://gateway.test/v1'))).status).toBe(503);
+  });
+});
+
+describe('dispatch through a proxy with a small blocking pool', () => {
+  it('answers every request when waits outnumber connections', async () => {
+    const token = `pool-token-${crypto.randomUUID()}`;
+    const proxy = await startProxy({
+      valkeyUrl: inject('valkeyUrl'),
+      tokens: [token],
+      port: 0,
+      maxBlockingConnections: 2,
+      logger: pino({ level: 'silent' }),
+    });
+    const prefix = uniquePrefix();
+    const service = adapters[0]!.create({ prefix });
+    const gateway = createTransport({ url: proxy.url, token, prefix }) as ValkeyTransport;
+    const replyExecutor = new HttpExecutor({ url: proxy.url, token, autoPipeline: false });
+    const instance = await serve({
+      transport: service,
+      service: 'pool',
+      version: '1.0.0',
+      concurrency: 16,
+      signals: [],
+      routes: {
+        // Slow enough that waits pile up beyond the two blocking connections.
+        'GET /n/:n': async (_request, { n }) => {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return new Response(n);
+        },
+      },
+    });
+    try {
+      const dispatcher = new Dispatcher(gateway, { replyExecutor });
+      const bodies = await Promise.all(
+        Array.from({ length: 30 }, async (_, n) => {
+          const response = await dispatcher.dispatch(new Request(`http://gateway.test/n/${n}`));
+          return `${response.status} ${await response.text()}`;
+        }),
+      );
+      expect(bodies).toEqual(Array.from({ length: 30 }, (_, n) => `200 ${n}`));
+    } finally {
+      await instance.stop();
+      await service.close();
+      await gateway.close();
+      await proxy.close();
+    }
   });
 });
