@@ -48,7 +48,9 @@ export interface DispatchOptions {
 
 /**
  * Sends HTTP requests to the services registered in Valkey: matches the route, enqueues a request
- * frame on the queue of the chosen service version and waits for the reply frame. Keep one per
+ * frame on the queue of the chosen service version and waits for the reply frame. The gateway
+ * picks the version; the live instances of that version pull from its queue, and their pull rules
+ * put Healthy and less loaded instances first (see `RequestConsumer`). Keep one dispatcher per
  * isolate or process so its requests share the routing table cache.
  */
 export class Dispatcher {

@@ -6,7 +6,10 @@ import { compareVersions } from './versions.js';
 export interface RouteMatch {
   service: string;
   version: string;
-  /** Live instances of that version serving the route: Healthy first, then least in flight. */
+  /**
+   * Live instances of that version serving the route, Healthy first, then least in flight. The
+   * gateway does not pick one: they pull the request from the version's queue.
+   */
   instances: InstanceView[];
   params: Record<string, string>;
 }
