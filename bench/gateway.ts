@@ -40,8 +40,10 @@ function report(sample: Sample): { p50: number } {
 async function call(url: string): Promise<number> {
   const started = performance.now();
   const response = await fetch(url);
-  await response.arrayBuffer();
-  if (response.status !== 200) throw new Error(`${url} returned status ${response.status}.`);
+  const body = await response.text();
+  if (response.status !== 200) {
+    throw new Error(`${url} returned status ${response.status}: ${body.slice(0, 300)}`);
+  }
   return performance.now() - started;
 }
 
