@@ -18,33 +18,38 @@ export interface BlockingWait<T> {
 /**
  * Waits up to `waitMs` for a blocking command to return something. Over TCP it blocks on a
  * dedicated connection; over HTTP it blocks through the REST proxy and falls back to polling with
- * backoff when the server rejects blocking commands or its blocking pool is full.
+ * backoff when the server rejects blocking commands or its blocking pool is full. Aborting
+ * `signal` ends the wait at once (the blocking call is cancelled) with the signal's reason.
  */
 export async function waitFor<T>(
   executor: CommandExecutor,
   wait: BlockingWait<T>,
   waitMs: number,
+  signal?: AbortSignal,
 ): Promise<T | null> {
   const deadline = Date.now() + waitMs;
   let canBlock = true;
   let pollDelay = POLL_MIN_MS;
   for (;;) {
+    signal?.throwIfAborted();
     const remaining = deadline - Date.now();
     if (remaining <= 0) return null;
     if (canBlock) {
       const slice = Math.max(1, Math.min(remaining, MAX_BLOCK_SLICE_MS));
       try {
-        const result = wait.parse(await executor.send(wait.command(slice), { blockMs: slice }));
+        const reply = await executor.send(wait.command(slice), { blockMs: slice, signal });
+        const result = wait.parse(reply);
         if (result !== null) return result;
         continue;
       } catch (error) {
+        signal?.throwIfAborted();
         if (executor.kind !== 'http' || !blockingUnavailable(error)) throw error;
         canBlock = false;
       }
     }
     const result = await wait.poll();
     if (result !== null) return result;
-    await sleep(Math.min(pollDelay, Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(pollDelay, Math.max(0, deadline - Date.now())), signal);
     pollDelay = Math.min(pollDelay * 2, POLL_MAX_MS);
   }
 }
@@ -55,6 +60,19 @@ function blockingUnavailable(error: unknown): boolean {
   return error instanceof ValkeyCommandError && /block/i.test(error.message);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or rejects with the signal's reason once `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return new Promise((resolve) => setTimeout(resolve, ms));
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -18,3 +18,17 @@ export {
   type ServiceInstance,
 } from './gateway/serve.js';
 export type { ReplyFrame, RequestFrame } from './gateway/frames.js';
+export { bytesCodec, jsonCodec, textCodec, type Codec } from './codec.js';
+export type * from './events/types.js';
+export { ValkeyEventStream } from './events/event-stream.js';
+export { streamEvents, type SseOptions } from './events/sse.js';
+export type * from './tokens/types.js';
+export { ValkeyTokenStore } from './tokens/token-store.js';
+export {
+  fromStoredResponse,
+  storedResponseCodec,
+  toStoredResponse,
+  type StoredResponse,
+} from './tokens/stored-response.js';
+export type * from './cache/types.js';
+export { ValkeyCache } from './cache/cache.js';

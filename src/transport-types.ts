@@ -1,6 +1,9 @@
 import type { CommandExecutor } from './executor.js';
 import type { MessageQueue, QueueOptions } from './queue/types.js';
 import type { RegistryOptions, ServiceRegistry } from './gateway/registry-types.js';
+import type { CacheOptions, DistributedCache } from './cache/types.js';
+import type { EventStream, EventStreamOptions } from './events/types.js';
+import type { AtomicTokenStore, TokenStoreOptions } from './tokens/types.js';
 
 export interface TransportOptions {
   /** Server URL: `https://`/`http://` for the REST proxy, `redis://`, `valkey://`... for TCP. */
@@ -24,6 +27,12 @@ export interface Transport {
   readonly executor: CommandExecutor;
   queue<T = unknown>(name: string, options?: QueueOptions): MessageQueue<T>;
   registry(options?: RegistryOptions): ServiceRegistry;
+  /** The event stream `name`: publish, read after a cursor, subscribe, durable groups. */
+  events<T = unknown>(name: string, options?: EventStreamOptions<T>): EventStream<T>;
+  /** The token store: one-time tokens, compare-and-set, fencing counters, idempotency. */
+  tokens<R = unknown>(options?: TokenStoreOptions<R>): AtomicTokenStore<R>;
+  /** The cache namespace `namespace`; `clear()` empties only it. */
+  cache<T = unknown>(namespace: string, options?: CacheOptions<T>): DistributedCache<T>;
   /** Closes the executor; primitives created from this transport stop working. */
   close(): Promise<void>;
 }

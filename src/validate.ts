@@ -1,0 +1,41 @@
+import { InvalidArgumentError } from './errors.js';
+
+/** Longest TTL or duration the primitives accept, in ms: 100 years. */
+export const MAX_DURATION_MS = 100 * 365 * 24 * 60 * 60 * 1000;
+
+/** Validates an integer in `[min, max]`, naming the option and the range on failure. */
+export function integerIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(name, value, `Pass an integer from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+/** Validates a positive duration in whole milliseconds (a TTL, a lock time). */
+export function positiveMs(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(
+      name,
+      value,
+      'Pass a positive whole number of milliseconds, e.g. 30000 for 30 s.',
+    );
+  }
+  return integerIn(name, value, 1, MAX_DURATION_MS);
+}
+
+/** Validates a duration in whole milliseconds that may be zero (a stale window, a wait). */
+export function nonNegativeMs(name: string, value: unknown): number {
+  return integerIn(name, value, 0, MAX_DURATION_MS);
+}
+
+/** Validates a non-empty string of at most `maxLength` UTF-16 units. */
+export function boundedString(name: string, value: unknown, maxLength: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+    throw new InvalidArgumentError(
+      name,
+      value,
+      `Pass a non-empty string of at most ${maxLength} characters.`,
+    );
+  }
+  return value;
+}
