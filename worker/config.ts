@@ -20,6 +20,8 @@ export interface Env {
   UNHEALTHY_AFTER_MS?: string;
   /** Reply waits one isolate runs at once through the proxy; more wait their turn. Default 64. */
   MAX_REPLY_WAITS?: string;
+  /** How long the response to a request with `Idempotency-Key` is kept, in ms. Default 86400000. */
+  IDEMPOTENCY_TTL_MS?: string;
 }
 
 /** Builds the dispatcher that the bindings describe; throws `InvalidArgumentError` on bad values. */
@@ -41,6 +43,7 @@ export function createDispatcher(env: Env): Dispatcher {
     maxBodyBytes: number(env, 'MAX_BODY_BYTES'),
     tableCacheMs: number(env, 'TABLE_CACHE_MS'),
     replyExecutor,
+    idempotencyTtlMs: number(env, 'IDEMPOTENCY_TTL_MS'),
     registry: {
       degradedAfterMs: number(env, 'DEGRADED_AFTER_MS'),
       unhealthyAfterMs: number(env, 'UNHEALTHY_AFTER_MS'),
@@ -60,6 +63,7 @@ export function configKey(env: Env): string {
     env.DEGRADED_AFTER_MS,
     env.UNHEALTHY_AFTER_MS,
     env.MAX_REPLY_WAITS,
+    env.IDEMPOTENCY_TTL_MS,
   ]);
 }
 

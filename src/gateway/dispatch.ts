@@ -14,6 +14,8 @@ import { waitForReply } from './reply-wait.js';
 import { RoutingCache } from './routing-cache.js';
 import { isRouteMatch, type RouteMatch } from './routing.js';
 import { replyKey, serviceQueueName } from './service-queue.js';
+import { IdempotencyGuard, type Outcome } from './idempotency.js';
+import { storedResponseCodec } from '../tokens/stored-response.js';
 import {
   bodyTooLarge,
   forwardFailed,
@@ -44,6 +46,13 @@ export interface DispatchOptions {
    * blocking commands run on dedicated connections anyway).
    */
   replyExecutor?: CommandExecutor;
+  /** How long the response to a request with `Idempotency-Key` is kept, in ms. Default 24 h. */
+  idempotencyTtlMs?: number;
+  /**
+   * Largest stored response to a request with `Idempotency-Key`, in bytes of its encoded record
+   * (base64 body plus headers). A larger response is returned but not stored. Default 8 MiB.
+   */
+  maxStoredResponseBytes?: number;
 }
 
 /**
@@ -62,6 +71,7 @@ export class Dispatcher {
   readonly #versionHeader: string;
   readonly #replyExecutor: CommandExecutor;
   readonly #waitWithEnqueue: boolean;
+  readonly #idempotency: IdempotencyGuard;
 
   constructor(transport: ValkeyTransport, options: DispatchOptions = {}) {
     this.#transport = transport;
@@ -74,6 +84,14 @@ export class Dispatcher {
     this.#replyExecutor = options.replyExecutor ?? transport.executor;
     this.#waitWithEnqueue =
       options.replyExecutor !== undefined || transport.executor.kind === 'tcp';
+    const records = transport.tokens({
+      resultCodec: storedResponseCodec,
+      maxValueBytes: positive('maxStoredResponseBytes', options.maxStoredResponseBytes ?? 8 << 20),
+    });
+    const idempotencyTtlMs = positive('idempotencyTtlMs', options.idempotencyTtlMs ?? 86_400_000);
+    // The claim outlives the dispatch by a margin, so only a gateway that dies leaves it to expire.
+    const lockMs = Math.ceil(this.#timeoutMs) + 5000;
+    this.#idempotency = new IdempotencyGuard(records, Math.ceil(idempotencyTtlMs), lockMs);
   }
 
   /** Returns the current routing table (cached for `tableCacheMs`). */
@@ -84,7 +102,10 @@ export class Dispatcher {
   /**
    * Forwards one request and resolves to the service's response, or to a JSON error: 405 wrong
    * method, 413 body too large, 431 headers too large, 502 service failure, malformed reply or
-   * Valkey unreachable, 503 no live instance, 504 deadline passed. It never rejects.
+   * Valkey unreachable, 503 no live instance, 504 deadline passed; with `Idempotency-Key` on
+   * POST, PUT, PATCH or DELETE also the stored response of an earlier request, 400 invalid key,
+   * 409 the same key still running, 422 the same key with another request (`IdempotencyGuard`).
+   * It never rejects.
    */
   async dispatch(request: Request): Promise<Response> {
     try {
@@ -109,20 +130,38 @@ export class Dispatcher {
     const body = await readBodyCapped(request, this.#maxBodyBytes);
     if (body === null) return bodyTooLarge(`over ${this.#maxBodyBytes}`, this.#maxBodyBytes);
 
+    const query = url.search.slice(1);
+    const target = { method, path: url.pathname, query, body };
+    const claim = await this.#idempotency.claim(request, route.service, target);
+    if (claim.kind === 'answer') return claim.response;
     const frame: RequestFrame = {
       correlationId: crypto.randomUUID(),
       method,
       path: url.pathname,
-      query: url.search.slice(1),
+      query,
       headers,
       body: encodeFrameBody(body),
       deadline: started + snapshot.clockOffsetMs + this.#timeoutMs,
     };
-    // TODO: honour `Idempotency-Key` on POST, PUT, PATCH and DELETE here, through the token
-    // store's idempotency records. A completed key returns the stored response, a key still
-    // running gets 409, and the same key with another body gets 422. Store the reply below.
+    if (claim.kind === 'none') return (await this.#forward(route, frame, started)).response;
+    // The key is held: whatever happens, settle it, so it is stored or released at once.
+    const outcome = await this.#forward(route, frame, started).catch((error: unknown): Outcome => ({
+      response: forwardFailed(error),
+      fromService: false,
+    }));
+    return claim.settle(outcome);
+  }
+
+  /** Sends the frame to the chosen service version and turns its reply into a response. */
+  async #forward(route: RouteMatch, frame: RequestFrame, started: number): Promise<Outcome> {
+    const { method, path } = frame;
     const reply = await this.#send(serviceQueueName(route.service, route.version), frame, started);
-    if (reply === null) return timedOut(route, method, url.pathname, this.#timeoutMs);
+    if (reply === null) {
+      return {
+        response: timedOut(route, method, path, this.#timeoutMs),
+        fromService: false,
+      };
+    }
     return toResponse(reply, route, method);
   }
 
@@ -148,14 +187,14 @@ export class Dispatcher {
 }
 
 /** Turns a reply frame's JSON into the response, or a 502 when no response can carry it. */
-function toResponse(reply: string, route: RouteMatch, method: string): Response {
+function toResponse(reply: string, route: RouteMatch, method: string): Outcome {
   const frame = parseReplyFrame(reply);
-  if (!frame) return malformedReply(route);
+  if (!frame) return { response: malformedReply(route), fromService: false };
   try {
-    return frameToResponse(frame, method);
+    return { response: frameToResponse(frame, method), fromService: true };
   } catch {
     // A status or header that no HTTP response can carry (status 1000, a newline in a value).
-    return malformedReply(route);
+    return { response: malformedReply(route), fromService: false };
   }
 }
 
