@@ -42,6 +42,10 @@ export interface Outcome {
  * key with another method, path, query or body gets 422. Only service responses below 500 are
  * stored, so after a gateway error (502, 504) or a 5xx from the service the key is released and
  * the client may retry.
+ *
+ * NOTE: after a 504 the first attempt may still run in the service, so a retry can run the
+ * request a second time. Services that must run it once can check the forwarded
+ * `Idempotency-Key` header themselves.
  */
 export class IdempotencyGuard {
   constructor(
