@@ -35,7 +35,7 @@ describe.each(adapters)('idempotent dispatch over $name', (adapter) => {
     });
     const dispatcher = new Dispatcher(transport);
     const bytes = new Uint8Array([0, 255, 128, 10, 13, 0]);
-    const pay = (body: Uint8Array, key = 'order-1') =>
+    const pay = (body: Uint8Array<ArrayBuffer>, key = 'order-1') =>
       dispatcher.dispatch(
         new Request('http://gateway.test/pay', {
           method: 'POST',
