@@ -1,5 +1,7 @@
 // A sample back-end service: registers with HELLO, heartbeats, and answers the requests that the
-// gateway puts on its queue, over TCP. Run: VALKEY_URL=redis://127.0.0.1:6379 tsx examples/sample-service.ts
+// gateway puts on its queue, over TCP. On SIGTERM or SIGINT it drains (reports Draining, finishes
+// the requests in flight, sends GOODBYE) and exits.
+// Run: VALKEY_URL=redis://127.0.0.1:6379 tsx examples/sample-service.ts
 import { createTransport, fromEnv, serve, type ValkeyTransport } from '../src/node/index.js';
 
 const transport = (
@@ -20,15 +22,7 @@ const instance = await serve({
       }),
   },
   onError: (error) => console.error('sample service:', error),
+  onDrained: () => transport.close(),
 });
 
 console.log(JSON.stringify({ ready: instance.instanceId }));
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    void instance.stop().then(async () => {
-      await transport.close();
-      process.exit(0);
-    });
-  });
-}

@@ -9,7 +9,8 @@ export { registerTransport, type TransportFactory } from './plugins.js';
 export { ValkeyTransport } from './valkey-transport.js';
 export type * from './queue/types.js';
 export type * from './gateway/registry-types.js';
-export { Dispatcher, jsonError, type DispatchOptions } from './gateway/dispatch.js';
+export { Dispatcher, type DispatchOptions } from './gateway/dispatch.js';
+export { jsonError } from './gateway/error-responses.js';
 export {
   serve,
   type RouteHandler,

@@ -1,162 +1,201 @@
-import { waitFor } from '../blocking.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { Reply } from '../executor.js';
-import { replyArray } from '../reply.js';
+import type { CommandExecutor } from '../executor.js';
 import type { ValkeyTransport } from '../valkey-transport.js';
 import {
   encodeFrameBody,
   endToEndHeaders,
   frameToResponse,
-  type ReplyFrame,
+  parseReplyFrame,
   type RequestFrame,
 } from './frames.js';
-import type { RoutingTable } from './registry-types.js';
-import { RouteIndex } from './routing.js';
+import type { RegistryOptions, RoutingTable } from './registry-types.js';
+import { headerSize, readBodyCapped } from './request-body.js';
+import { waitForReply } from './reply-wait.js';
+import { RoutingCache } from './routing-cache.js';
+import { isRouteMatch, type RouteMatch } from './routing.js';
 import { replyKey, serviceQueueName } from './service-queue.js';
+import { IdempotencyGuard, type Outcome } from './idempotency.js';
+import { storedResponseCodec } from '../tokens/stored-response.js';
+import {
+  bodyTooLarge,
+  forwardFailed,
+  headersTooLarge,
+  malformedReply,
+  noRoute,
+  timedOut,
+} from './error-responses.js';
 
 export interface DispatchOptions {
-  /** Time a request may take end to end, in ms; then the gateway answers 504. Default 10000. */
+  /** Time a request may take end to end, in ms; then the gateway returns 504. Default 10000. */
   timeoutMs?: number;
   /** Largest request body forwarded, in bytes; larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Largest total size of request header names and values; larger get 431. Default 64 KiB. */
+  maxHeaderBytes?: number;
   /** How long a routing table snapshot is reused before it is read again, in ms. Default 1000. */
   tableCacheMs?: number;
   /** Request header that selects a service version. Default `x-service-version`. */
   versionHeader?: string;
-}
-
-interface Snapshot {
-  table: RoutingTable;
-  index: RouteIndex;
-  /** Server clock minus local clock when the snapshot was read, in ms. */
-  clockOffsetMs: number;
-  readAt: number;
+  /** Liveness thresholds used to judge the routing table. Defaults: those of `RegistryOptions`. */
+  registry?: RegistryOptions;
+  /**
+   * Executor for the blocking reply waits. With one of its own (over HTTP, a second executor with
+   * its own request slots), the wait starts together with the enqueue, saving a round trip, and
+   * waits can never hold the slots enqueues need. Default: the transport's executor, on which
+   * the wait starts after the enqueue returns (over HTTP) or together with it (over TCP, where
+   * blocking commands run on dedicated connections anyway).
+   */
+  replyExecutor?: CommandExecutor;
+  /** How long the response to a request with `Idempotency-Key` is kept, in ms. Default 24 h. */
+  idempotencyTtlMs?: number;
+  /**
+   * Largest stored response to a request with `Idempotency-Key`, in bytes of its encoded record
+   * (base64 body plus headers). A larger response is returned but not stored. Default 8 MiB.
+   */
+  maxStoredResponseBytes?: number;
 }
 
 /**
  * Sends HTTP requests to the services registered in Valkey: matches the route, enqueues a request
- * frame on the service's queue and waits for the reply frame. Keep one per isolate or process so
- * the routing table cache is shared by its requests.
+ * frame on the queue of the chosen service version and waits for the reply frame. The gateway
+ * picks the version; the live instances of that version pull from its queue, and their pull rules
+ * put Healthy and less loaded instances first (see `RequestConsumer`). Keep one dispatcher per
+ * isolate or process so its requests share the routing table cache.
  */
 export class Dispatcher {
   readonly #transport: ValkeyTransport;
+  readonly #routes: RoutingCache;
   readonly #timeoutMs: number;
   readonly #maxBodyBytes: number;
-  readonly #tableCacheMs: number;
+  readonly #maxHeaderBytes: number;
   readonly #versionHeader: string;
-  #snapshot: Snapshot | undefined;
-  #reading: Promise<Snapshot> | undefined;
+  readonly #replyExecutor: CommandExecutor;
+  readonly #waitWithEnqueue: boolean;
+  readonly #idempotency: IdempotencyGuard;
 
   constructor(transport: ValkeyTransport, options: DispatchOptions = {}) {
     this.#transport = transport;
     this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? 10_000);
     this.#maxBodyBytes = positive('maxBodyBytes', options.maxBodyBytes ?? 1024 * 1024);
-    this.#tableCacheMs = positive('tableCacheMs', options.tableCacheMs ?? 1000);
+    this.#maxHeaderBytes = positive('maxHeaderBytes', options.maxHeaderBytes ?? 64 * 1024);
+    const tableCacheMs = positive('tableCacheMs', options.tableCacheMs ?? 1000);
+    this.#routes = new RoutingCache(transport.registry(options.registry), tableCacheMs);
     this.#versionHeader = options.versionHeader ?? 'x-service-version';
+    this.#replyExecutor = options.replyExecutor ?? transport.executor;
+    this.#waitWithEnqueue =
+      options.replyExecutor !== undefined || transport.executor.kind === 'tcp';
+    const records = transport.tokens({
+      resultCodec: storedResponseCodec,
+      maxValueBytes: positive('maxStoredResponseBytes', options.maxStoredResponseBytes ?? 8 << 20),
+    });
+    const idempotencyTtlMs = positive('idempotencyTtlMs', options.idempotencyTtlMs ?? 86_400_000);
+    // The claim outlives the dispatch by a margin, so only a gateway that dies leaves it to expire.
+    const lockMs = Math.ceil(this.#timeoutMs) + 5000;
+    this.#idempotency = new IdempotencyGuard(records, Math.ceil(idempotencyTtlMs), lockMs);
   }
 
-  /** The current routing table (cached for `tableCacheMs`). */
+  /** Returns the current routing table (cached for `tableCacheMs`). */
   async table(): Promise<RoutingTable> {
-    return (await this.#currentSnapshot()).table;
+    return (await this.#routes.current()).table;
   }
 
+  /**
+   * Forwards one request and resolves to the service's response, or to a JSON error: 405 wrong
+   * method, 413 body too large, 431 headers too large, 502 service failure, malformed reply or
+   * Valkey unreachable, 503 no live instance, 504 deadline passed; with `Idempotency-Key` on
+   * POST, PUT, PATCH or DELETE also the stored response of an earlier request, 400 invalid key,
+   * 409 the same key still running, 422 the same key with another request (`IdempotencyGuard`).
+   * It never rejects.
+   */
   async dispatch(request: Request): Promise<Response> {
-    const started = Date.now();
-    const url = new URL(request.url);
-    const declared = Number(request.headers.get('content-length') ?? 0);
-    if (declared > this.#maxBodyBytes) return this.#tooLarge(declared);
-    const body = new Uint8Array(await request.arrayBuffer());
-    if (body.byteLength > this.#maxBodyBytes) return this.#tooLarge(body.byteLength);
-
-    const snapshot = await this.#currentSnapshot();
-    const requested = request.headers.get(this.#versionHeader) ?? undefined;
-    const match = snapshot.index.match(request.method, url.pathname, requested);
-    if (!match) {
-      const which = requested ? ` version ${requested}` : '';
-      return jsonError(
-        503,
-        `No live service instance${which} serves ${request.method} ${url.pathname}.`,
-      );
+    try {
+      return await this.#dispatch(request, Date.now());
+    } catch (error) {
+      return forwardFailed(error);
     }
+  }
 
-    const queueName = serviceQueueName(match.service, match.version);
-    const queue = this.#transport.queue<RequestFrame>(queueName);
-    const correlationId = crypto.randomUUID();
+  async #dispatch(request: Request, started: number): Promise<Response> {
+    const declared = Number(request.headers.get('content-length') ?? 0);
+    if (declared > this.#maxBodyBytes) return bodyTooLarge(declared, this.#maxBodyBytes);
+    const headers = endToEndHeaders(request.headers);
+    if (headerSize(headers) > this.#maxHeaderBytes) return headersTooLarge(this.#maxHeaderBytes);
+
+    const { method } = request;
+    const url = new URL(request.url);
+    const snapshot = await this.#routes.current();
+    const requested = request.headers.get(this.#versionHeader) ?? undefined;
+    const route = snapshot.index.match(method, url.pathname, requested);
+    if (!isRouteMatch(route)) return noRoute(method, url.pathname, requested, route.allowed);
+    const body = await readBodyCapped(request, this.#maxBodyBytes);
+    if (body === null) return bodyTooLarge(`over ${this.#maxBodyBytes}`, this.#maxBodyBytes);
+
+    const query = url.search.slice(1);
+    const target = { method, path: url.pathname, query, body };
+    const claim = await this.#idempotency.claim(request, route.service, target);
+    if (claim.kind === 'answer') return claim.response;
     const frame: RequestFrame = {
-      correlationId,
-      method: request.method,
+      correlationId: crypto.randomUUID(),
+      method,
       path: url.pathname,
-      query: url.search.slice(1),
-      headers: endToEndHeaders(request.headers),
+      query,
+      headers,
       body: encodeFrameBody(body),
       deadline: started + snapshot.clockOffsetMs + this.#timeoutMs,
-      replyKey: replyKey(this.#transport.prefix, queueName, correlationId),
     };
-    await queue.enqueue(frame);
+    if (claim.kind === 'none') return (await this.#forward(route, frame, started)).response;
+    // The key is held: whatever happens, settle it, so it is stored or released at once.
+    const outcome = await this.#forward(route, frame, started).catch((error: unknown): Outcome => ({
+      response: forwardFailed(error),
+      fromService: false,
+    }));
+    return claim.settle(outcome);
+  }
 
-    const remaining = this.#timeoutMs - (Date.now() - started);
-    const reply = await this.#waitForReply(frame.replyKey, remaining);
-    if (!reply) {
-      return jsonError(
-        504,
-        `${match.service} ${match.version} did not reply to ${request.method} ${url.pathname} within ${this.#timeoutMs} ms.`,
-      );
+  /** Sends the frame to the chosen service version and turns its reply into a response. */
+  async #forward(route: RouteMatch, frame: RequestFrame, started: number): Promise<Outcome> {
+    const { method, path } = frame;
+    const reply = await this.#send(serviceQueueName(route.service, route.version), frame, started);
+    if (reply === null) {
+      return {
+        response: timedOut(route, method, path, this.#timeoutMs),
+        fromService: false,
+      };
     }
-    return frameToResponse(reply);
+    return toResponse(reply, route, method);
   }
 
-  #waitForReply(key: string, waitMs: number): Promise<ReplyFrame | null> {
-    const executor = this.#transport.executor;
-    const parse = (reply: Reply) =>
-      reply === null ? null : (JSON.parse(String(reply)) as ReplyFrame);
-    return waitFor(
-      executor,
-      {
-        // BLPOP takes seconds; a zero timeout would block forever, hence the floor of 1 ms.
-        command: (blockMs) => ['BLPOP', key, (Math.max(blockMs, 1) / 1000).toFixed(3)],
-        parse: (reply) => (reply === null ? null : parse(replyArray(reply, 'BLPOP')[1] ?? null)),
-        poll: async () => parse(await executor.send(['LPOP', key])),
-      },
-      Math.max(waitMs, 1),
-    );
-  }
-
-  async #currentSnapshot(): Promise<Snapshot> {
-    const now = Date.now();
-    if (this.#snapshot && now - this.#snapshot.readAt < this.#tableCacheMs) return this.#snapshot;
-    // One read at a time: concurrent requests share it instead of each reading the table.
-    this.#reading ??= this.#readSnapshot().finally(() => (this.#reading = undefined));
-    return this.#reading;
-  }
-
-  async #readSnapshot(): Promise<Snapshot> {
-    const before = Date.now();
-    const table = await this.#transport.registry().table();
-    const after = Date.now();
-    const snapshot: Snapshot = {
-      table,
-      index: new RouteIndex(table),
-      clockOffsetMs: table.serverTimeMs - Math.round((before + after) / 2),
-      readAt: after,
-    };
-    this.#snapshot = snapshot;
-    return snapshot;
-  }
-
-  #tooLarge(bytes: number): Response {
-    return jsonError(
-      413,
-      `Request body of ${bytes} bytes is over the ${this.#maxBodyBytes}-byte limit.`,
-    );
+  /** Enqueues the frame and waits for its reply until the deadline. */
+  async #send(queueName: string, frame: RequestFrame, started: number): Promise<string | null> {
+    // The bound on the frame's JSON size: base64 body, and header, path and query text at up to
+    // six bytes a character (JSON's \u00XX escapes), so the queue's size cap never rejects it.
+    const textSize = headerSize(frame.headers) + frame.path.length + frame.query.length;
+    const maxBodyBytes = (frame.body?.length ?? 0) + 6 * textSize + 1024;
+    const queue = this.#transport.queue<RequestFrame>(queueName, { maxBodyBytes });
+    const key = replyKey(this.#transport.prefix, queueName, frame.correlationId);
+    const remaining = () => this.#timeoutMs - (Date.now() - started);
+    if (!this.#waitWithEnqueue) {
+      await queue.enqueue(frame);
+      return waitForReply(this.#replyExecutor, key, remaining());
+    }
+    const reply = waitForReply(this.#replyExecutor, key, remaining());
+    // If the enqueue fails, the wait is left to end at the deadline; nothing will reply to it.
+    reply.catch(() => undefined);
+    await queue.enqueue(frame);
+    return reply;
   }
 }
 
-/** A JSON error response, the shape every gateway error has. */
-export function jsonError(status: number, message: string): Response {
-  return new Response(JSON.stringify({ error: message }), {
-    status,
-    headers: { 'content-type': 'application/json' },
-  });
+/** Turns a reply frame's JSON into the response, or a 502 when no response can carry it. */
+function toResponse(reply: string, route: RouteMatch, method: string): Outcome {
+  const frame = parseReplyFrame(reply);
+  if (!frame) return { response: malformedReply(route), fromService: false };
+  try {
+    return { response: frameToResponse(frame, method), fromService: true };
+  } catch {
+    // A status or header that no HTTP response can carry (status 1000, a newline in a value).
+    return { response: malformedReply(route), fromService: false };
+  }
 }
 
 function positive(name: string, value: number): number {

@@ -1,67 +1,80 @@
 import { Script } from '../script.js';
 
-// Registry keys: KEYS[1] hash instanceId -> HELLO JSON, KEYS[2] hash instanceId -> heartbeat JSON,
-// KEYS[3] sorted set instanceId -> server ms of the last HELLO or heartbeat.
-const NOW_MS = `
+// Registry keys, all in the `{gw}` hash slot:
+//   KEYS[1] hash instanceId -> HELLO JSON without the endpoints
+//   KEYS[2] hash instanceId -> endpoints JSON
+//   KEYS[3] hash instanceId -> last heartbeat JSON {status, inFlight, errorRate}
+//   KEYS[4] sorted set instanceId -> server ms of the last sign of life
+// ARGV[1] of every script is the expiry in ms. Each script first deletes the instances silent for
+// longer (so records expire without anyone reading the table), and every write pushes the keys'
+// own TTL to the expiry, so a registry nobody writes to any more disappears as a whole.
+const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expire_ms = tonumber(ARGV[1])
+local function forget(id)
+  for i = 1, 3 do redis.call('HDEL', KEYS[i], id) end
+  redis.call('ZREM', KEYS[4], id)
+end
+for _, id in ipairs(redis.call('ZRANGE', KEYS[4], '-inf', '(' .. (now - expire_ms), 'BYSCORE')) do
+  forget(id)
+end
+local function keep_alive()
+  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], expire_ms) end
+end
 `;
 
 /**
- * HELLO. KEYS: records, statuses, seen. ARGV: instance id, HELLO JSON, initial heartbeat JSON.
+ * HELLO. KEYS: records, endpoints, heartbeats, seen.
+ * ARGV: expiry ms, instance id, HELLO JSON, endpoints JSON, initial heartbeat JSON.
  * Returns the server time in ms.
  */
 export const helloScript = new Script(
   'registry hello',
-  `${NOW_MS}
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-redis.call('ZADD', KEYS[3], now, ARGV[1])
+  `${PRELUDE}
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[5])
+redis.call('ZADD', KEYS[4], now, ARGV[2])
+keep_alive()
 return now
 `,
 );
 
 /**
- * HEARTBEAT. KEYS: records, statuses, seen. ARGV: instance id, heartbeat JSON.
- * Returns {1 or 0 (unknown instance), server time in ms}.
+ * HEARTBEAT (field 3) or ENDPOINTS_UPDATE (field 2), for a registered instance only.
+ * KEYS: records, endpoints, heartbeats, seen. ARGV: expiry ms, instance id, field index, JSON.
+ * Returns {1, or 0 when the instance is unknown (nothing written), server time in ms}.
  */
-export const heartbeatScript = new Script(
-  'registry heartbeat',
-  `${NOW_MS}
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {0, now} end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[3], now, ARGV[1])
+export const updateScript = new Script(
+  'registry update',
+  `${PRELUDE}
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return {0, now} end
+redis.call('HSET', KEYS[tonumber(ARGV[3])], ARGV[2], ARGV[4])
+redis.call('ZADD', KEYS[4], now, ARGV[2])
+keep_alive()
 return {1, now}
 `,
 );
 
-/** GOODBYE. KEYS: records, statuses, seen. ARGV: instance id. */
+/** GOODBYE. KEYS: records, endpoints, heartbeats, seen. ARGV: expiry ms, instance id. */
 export const goodbyeScript = new Script(
   'registry goodbye',
-  `
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
+  `${PRELUDE}
+forget(ARGV[2])
 return 1
 `,
 );
 
 /**
- * Reads the table after deleting instances silent for longer than the expiry.
- * KEYS: records, statuses, seen. ARGV: expiry ms.
- * Returns {server ms, id, last seen ms, HELLO JSON, heartbeat JSON, id, ...}.
+ * Reads the table. KEYS: records, endpoints, heartbeats, seen. ARGV: expiry ms.
+ * Returns {server ms, id, last seen ms, HELLO JSON, endpoints JSON, heartbeat JSON, id, ...}.
  */
 export const tableScript = new Script(
   'registry table',
-  `${NOW_MS}
-local expired = redis.call('ZRANGE', KEYS[3], '-inf', '(' .. (now - tonumber(ARGV[1])), 'BYSCORE')
-for _, id in ipairs(expired) do
-  redis.call('HDEL', KEYS[1], id)
-  redis.call('HDEL', KEYS[2], id)
-  redis.call('ZREM', KEYS[3], id)
-end
+  `${PRELUDE}
 local out = {now}
-local seen = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
+local seen = redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES')
 for i = 1, #seen, 2 do
   local id = seen[i]
   local record = redis.call('HGET', KEYS[1], id)
@@ -69,7 +82,8 @@ for i = 1, #seen, 2 do
     out[#out + 1] = id
     out[#out + 1] = seen[i + 1]
     out[#out + 1] = record
-    out[#out + 1] = redis.call('HGET', KEYS[2], id) or '{}'
+    out[#out + 1] = redis.call('HGET', KEYS[2], id) or '[]'
+    out[#out + 1] = redis.call('HGET', KEYS[3], id) or '{}'
   end
 end
 return out

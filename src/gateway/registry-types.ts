@@ -35,7 +35,7 @@ export interface InstanceView extends Hello {
   reported: ReportedStatus;
   inFlight: number;
   errorRate: number;
-  /** Time since the last heartbeat on the server clock, in ms. */
+  /** Time since the last HELLO, heartbeat or endpoints update on the server clock, in ms. */
   silentForMs: number;
 }
 
@@ -46,23 +46,33 @@ export interface RoutingTable {
 }
 
 export interface RegistryOptions {
-  /** Silence after which an instance counts as Degraded, in ms. Default 15000. */
+  /** Silence after which a Healthy instance counts as Degraded, in ms. Default 15000. */
   degradedAfterMs?: number;
   /** Silence after which an instance is Unhealthy and gets no requests, in ms. Default 30000. */
   unhealthyAfterMs?: number;
-  /** Silence after which an instance's records are deleted, in ms. Default 120000. */
+  /**
+   * Silence after which an instance's records are deleted, in ms. Every registry write and table
+   * read deletes the records of instances silent for longer, and the registry keys themselves
+   * expire this long after the last write. Default 120000.
+   */
   expireAfterMs?: number;
+}
+
+/** Result of a heartbeat or endpoints update. */
+export interface RegistryAck {
+  /** False when the instance's records had expired: the instance must send HELLO again. */
+  known: boolean;
+  serverTimeMs: number;
 }
 
 /** The table of service instances, kept in Valkey so every gateway isolate sees the same one. */
 export interface ServiceRegistry {
-  /** Registers or re-registers an instance. Returns the server time in ms. */
+  /** Registers or re-registers an instance (HELLO). Returns the server time in ms. */
   hello(frame: Hello): Promise<number>;
-  /**
-   * Records a heartbeat. `known` is false when the instance's records had expired, in which case
-   * the instance must send HELLO again.
-   */
-  heartbeat(frame: Heartbeat): Promise<{ known: boolean; serverTimeMs: number }>;
+  /** Records a heartbeat: the instance's status and load, and that it is alive. */
+  heartbeat(frame: Heartbeat): Promise<RegistryAck>;
+  /** Replaces the routes of a registered instance (ENDPOINTS_UPDATE). */
+  updateEndpoints(instanceId: string, endpoints: Endpoint[]): Promise<RegistryAck>;
   /** Removes an instance at once (GOODBYE). */
   goodbye(instanceId: string): Promise<void>;
   /** Reads every instance and its liveness, deleting records that expired. */

@@ -1,63 +1,97 @@
 import { TrieRouter } from 'hono/router/trie-router';
 import type { InstanceView, RoutingTable } from './registry-types.js';
+import { compareVersions } from './versions.js';
 
-/** The instances that may serve one request, with the path parameters of the matched route. */
+/** The service version chosen for one request, with its live instances. */
 export interface RouteMatch {
   service: string;
   version: string;
+  /**
+   * Live instances of that version serving the route, Healthy first, then least in flight. The
+   * gateway does not pick one: they pull the request from the version's queue.
+   */
   instances: InstanceView[];
   params: Record<string, string>;
 }
 
+/** Why no instance was chosen: nothing live serves the path, or only with other methods. */
+export interface RouteMiss {
+  /** Methods live instances accept on this path; empty when no live instance serves the path. */
+  allowed: string[];
+}
+
+type Entry = [InstanceView, Record<string, string>];
+
 /** Live instances matched by method and path, built from one routing table snapshot. */
 export class RouteIndex {
-  readonly #router = new TrieRouter<InstanceView>();
-  readonly #empty: boolean;
+  readonly #byMethod = new TrieRouter<InstanceView>();
+  // Every endpoint under one method, to tell "wrong method" (405) from "nobody serves it" (503).
+  readonly #anyMethod = new TrieRouter<string>();
+  readonly #size: number;
 
   constructor(table: RoutingTable) {
-    let count = 0;
-    for (const instance of table.instances) {
+    let size = 0;
+    // A fixed order makes overlapping routes of different services resolve the same way in every
+    // isolate, whatever order the registry returned them in.
+    const ordered = [...table.instances].sort(
+      (a, b) =>
+        a.service.localeCompare(b.service) ||
+        compareVersions(b.version, a.version) ||
+        a.instanceId.localeCompare(b.instanceId),
+    );
+    for (const instance of ordered) {
       // Unhealthy instances stopped heartbeating; Draining ones finish work but take no more.
       if (instance.liveness === 'Unhealthy' || instance.liveness === 'Draining') continue;
       for (const endpoint of instance.endpoints) {
-        this.#router.add(endpoint.method, endpoint.path, instance);
-        count++;
+        this.#byMethod.add(endpoint.method, endpoint.path, instance);
+        this.#anyMethod.add('ALL', endpoint.path, endpoint.method);
+        size++;
       }
     }
-    this.#empty = count === 0;
+    this.#size = size;
   }
 
   /**
-   * Finds the service for a request: the first service whose route matches, then the requested
-   * version (or the highest one), keeping the instances of that version.
+   * Chooses the service version for a request: the first service whose route matches (a HEAD
+   * request also matches GET routes), then the requested version or else the highest live one.
    */
-  match(method: string, path: string, requestedVersion?: string): RouteMatch | undefined {
-    if (this.#empty) return undefined;
-    const [matches] = this.#router.match(method, path) as [
-      [InstanceView, Record<string, string>][],
-    ];
+  match(method: string, path: string, requestedVersion?: string): RouteMatch | RouteMiss {
+    if (this.#size === 0) return { allowed: [] };
+    let matches = this.#lookup(method, path);
+    if (matches.length === 0 && method === 'HEAD') matches = this.#lookup('GET', path);
     const first = matches[0];
-    if (!first) return undefined;
+    if (!first) return { allowed: this.#allowed(path) };
     const service = first[0].service;
     const sameService = matches.filter(([instance]) => instance.service === service);
-    const versions = [...new Set(sameService.map(([instance]) => instance.version))];
-    const version = requestedVersion ?? versions.sort(compareVersions).at(-1)!;
+    const version =
+      requestedVersion ?? sameService.map(([instance]) => instance.version).reduce(higherVersion);
     const chosen = sameService.filter(([instance]) => instance.version === version);
-    if (chosen.length === 0) return undefined;
+    if (chosen.length === 0) return { allowed: [] };
     const instances = [...new Map(chosen.map(([i]) => [i.instanceId, i])).values()];
+    instances.sort(byPreference);
     return { service, version, instances, params: chosen[0]![1] };
+  }
+
+  #lookup(method: string, path: string): Entry[] {
+    return (this.#byMethod.match(method, path) as [Entry[]])[0];
+  }
+
+  #allowed(path: string): string[] {
+    const [matches] = this.#anyMethod.match('ALL', path) as [[string, unknown][]];
+    return [...new Set(matches.map(([method]) => method))].sort();
   }
 }
 
-/** Orders versions by their dot-separated parts, numerically where both parts are numbers. */
-export function compareVersions(a: string, b: string): number {
-  const left = a.replace(/^v/, '').split(/[.-]/);
-  const right = b.replace(/^v/, '').split(/[.-]/);
-  for (let i = 0; i < Math.max(left.length, right.length); i++) {
-    const x = left[i] ?? '';
-    const y = right[i] ?? '';
-    const order = /^\d+$/.test(x) && /^\d+$/.test(y) ? Number(x) - Number(y) : x.localeCompare(y);
-    if (order !== 0) return order;
-  }
-  return 0;
+/** Healthy before Degraded, then the fewest requests in flight. */
+function byPreference(a: InstanceView, b: InstanceView): number {
+  const health = Number(a.liveness !== 'Healthy') - Number(b.liveness !== 'Healthy');
+  return health || a.inFlight - b.inFlight;
+}
+
+function higherVersion(a: string, b: string): string {
+  return compareVersions(a, b) >= 0 ? a : b;
+}
+
+export function isRouteMatch(result: RouteMatch | RouteMiss): result is RouteMatch {
+  return 'service' in result;
 }

@@ -12,6 +12,8 @@ export {
   type ConnectionOptions,
 } from './connection-factory.js';
 export { startProxy, type ProxyOptions, type RunningProxy } from './proxy/server.js';
+// Shadows the edge `serve` re-exported above: in Node, instances also drain on SIGTERM.
+export { serve, type NodeServeOptions } from './serve-signals.js';
 
 registerTransport(['redis:', 'rediss:', 'valkey:', 'valkeys:'], (url, options) => {
   const executor = new TcpExecutor({ url: url.toString(), timeoutMs: options.timeoutMs });

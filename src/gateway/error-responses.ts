@@ -1,0 +1,48 @@
+import type { RouteMatch } from './routing.js';
+
+/** Builds a JSON error response `{error}`, the shape of every gateway error. */
+export function jsonError(status: number, message: string): Response {
+  return new Response(JSON.stringify({ error: message }), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+/** Builds a 405 with `Allow` when live instances serve the path with other methods, else a 503. */
+export function noRoute(
+  method: string,
+  path: string,
+  requested: string | undefined,
+  allowed: string[],
+): Response {
+  if (allowed.length > 0) {
+    const methods = allowed.join(', ');
+    const response = jsonError(405, `${method} is not served on ${path}; use ${methods}.`);
+    response.headers.set('allow', methods);
+    return response;
+  }
+  const version = requested ? ` version ${requested}` : '';
+  return jsonError(503, `No live service instance${version} serves ${method} ${path}.`);
+}
+
+export function bodyTooLarge(size: number | string, maxBytes: number): Response {
+  return jsonError(413, `Request body of ${size} bytes is over the ${maxBytes}-byte limit.`);
+}
+
+export function headersTooLarge(maxBytes: number): Response {
+  return jsonError(431, `Request headers are over the ${maxBytes}-byte limit.`);
+}
+
+export function timedOut(route: RouteMatch, method: string, path: string, ms: number): Response {
+  const service = `${route.service} ${route.version}`;
+  return jsonError(504, `${service} did not reply to ${method} ${path} within ${ms} ms.`);
+}
+
+export function malformedReply(route: RouteMatch): Response {
+  return jsonError(502, `${route.service} ${route.version} sent a malformed reply.`);
+}
+
+export function forwardFailed(error: unknown): Response {
+  const message = error instanceof Error ? error.message : String(error);
+  return jsonError(502, `The gateway failed to forward the request: ${message}`);
+}
