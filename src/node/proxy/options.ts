@@ -46,24 +46,26 @@ export interface ProxyOptions {
 
 export type ResolvedOptions = Required<Omit<ProxyOptions, 'logger'>> & { logger?: Logger };
 
+/** The defaults of every optional setting (the CLI's help prints them from here). */
+export const PROXY_DEFAULTS = {
+  port: 8080,
+  host: '127.0.0.1',
+  maxBodyBytes: 10 * 1024 * 1024,
+  maxPipelineCommands: 1000,
+  maxArgs: 100_000,
+  requestTimeoutMs: 10_000,
+  maxBlockMs: 30_000,
+  maxBlockingConnections: 64,
+  maxSubscriptions: 256,
+  deny: DEFAULT_DENY,
+  allow: [] as readonly string[],
+  corsOrigins: [] as readonly string[],
+  shutdownTimeoutMs: 30_000,
+};
+
 /** Fills in the defaults and checks every number, so a bad setting fails at start-up. */
 export function resolveOptions(options: ProxyOptions): ResolvedOptions {
-  const resolved = {
-    port: 8080,
-    host: '127.0.0.1',
-    maxBodyBytes: 10 * 1024 * 1024,
-    maxPipelineCommands: 1000,
-    maxArgs: 100_000,
-    requestTimeoutMs: 10_000,
-    maxBlockMs: 30_000,
-    maxBlockingConnections: 64,
-    maxSubscriptions: 256,
-    deny: DEFAULT_DENY,
-    allow: [],
-    corsOrigins: [],
-    shutdownTimeoutMs: 30_000,
-    ...withoutUndefined(options),
-  };
+  const resolved = { ...PROXY_DEFAULTS, ...withoutUndefined(options) };
   if (typeof resolved.valkeyUrl !== 'string' || resolved.valkeyUrl === '') {
     throw new InvalidArgumentError('valkeyUrl', resolved.valkeyUrl, 'Pass redis://host:port.');
   }
