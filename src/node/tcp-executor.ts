@@ -163,13 +163,14 @@ export class TcpExecutor implements CommandExecutor {
   }
 
   /**
-   * Maps a client error; a timeout while the connection is down becomes a `ConnectionError` that
-   * names the connection failure, which tells the caller more than the timeout does.
+   * Maps a client error; a timeout or an offline client while the connection is down becomes a
+   * `ConnectionError` that names the connection failure, which tells the caller more.
    */
   #failure(error: unknown, what: string, timeoutMs: number): unknown {
     const mapped = fromClientError(error, what, timeoutMs);
     const problem = connectionProblem(this.#client);
-    if (mapped instanceof TimeoutError && problem !== undefined) {
+    const unreachable = mapped instanceof TimeoutError || mapped instanceof ConnectionError;
+    if (unreachable && problem !== undefined) {
       return new ConnectionError(
         `${what} failed: cannot reach Valkey at ${this.#where} (${problem}).`,
         {

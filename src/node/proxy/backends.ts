@@ -20,6 +20,7 @@ export interface BackendOptions {
 export class Backends {
   readonly #factory = new ConnectionFactory();
   readonly #executors = new Map<string, TcpExecutor>();
+  readonly #firstAttempts: Promise<void>[] = [];
   #blockingInFlight = 0;
 
   constructor(
@@ -34,6 +35,8 @@ export class Backends {
     const key = grant.user === undefined ? '' : JSON.stringify([grant.user, grant.password]);
     let executor = this.#executors.get(key);
     if (!executor) {
+      let settle = () => {};
+      this.#firstAttempts.push(new Promise<void>((resolve) => (settle = resolve)));
       executor = new TcpExecutor({
         url: userUrl(this.options.valkeyUrl, grant),
         timeoutMs: this.options.timeoutMs,
@@ -41,11 +44,25 @@ export class Backends {
         // Answer 503 at once while Valkey is down instead of holding requests until they time out.
         offlineQueue: false,
         maxBlockingConnections: this.options.maxBlocking,
-        onConnectionEvent: this.options.onConnectionEvent,
+        onConnectionEvent: (event, shared, message) => {
+          if (shared) settle();
+          this.options.onConnectionEvent(event, shared, message);
+        },
       });
       this.#executors.set(key, executor);
     }
     return executor;
+  }
+
+  /**
+   * Resolves once every user's shared connection is ready or failed its first attempt (or after
+   * `timeoutMs`), so requests right after start-up do not meet a connection still opening.
+   */
+  async firstAttempts(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all(this.#firstAttempts), late]);
+    clearTimeout(timer);
   }
 
   /** Every executor, one per ACL user, for health checks. */

@@ -29,8 +29,8 @@ export class ProxyLog {
     }
     if (!shared) return;
     if (event === 'ready') {
-      if (this.#backendDown) this.logger.info('Valkey connection restored');
-      else if (!this.#backendSeen) this.logger.info('Valkey connection ready');
+      if (!this.#backendSeen) this.logger.info('Valkey connection ready');
+      else if (this.#backendDown) this.logger.info('Valkey connection restored');
       this.#backendDown = false;
       this.#backendSeen = true;
     } else if (!this.#backendDown) {

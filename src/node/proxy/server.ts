@@ -37,6 +37,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     },
     tokens.grants,
   );
+  await backends.firstAttempts(5000);
   const state: ProxyState = {
     tokens,
     policy: new CommandPolicy(config.deny, config.allow),
