@@ -88,6 +88,37 @@ describe('Valkey restarted under a running proxy', () => {
   });
 });
 
+describe('a Valkey that stops answering', () => {
+  let valkey: ValkeyServer;
+  let proxy: RunningProxy;
+  beforeAll(async () => {
+    valkey = await startValkey();
+    proxy = await ownProxy(valkey.url, { requestTimeoutMs: 500 });
+  });
+  afterAll(async () => {
+    if (valkey.pid) process.kill(valkey.pid, 'SIGCONT');
+    await proxy.close();
+    await valkey.dispose();
+  });
+
+  it('answers 503 when the request deadline passes, and serves again when it resumes', async () => {
+    const h = caller(proxy.url, OWN_TOKEN);
+    expect((await h.post('/', ['PING'])).status).toBe(200);
+    process.kill(valkey.pid!, 'SIGSTOP');
+    const answers = await Promise.all([
+      h.post('/', ['GET', 'k']),
+      h.post('/pipeline', [['GET', 'k'], ['PING']]),
+      h.post('/multi-exec', [['INCR', 'k']]),
+    ]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(503);
+      expect(answer.json.error).toMatch(/timed out after 500 ms/);
+    }
+    process.kill(valkey.pid!, 'SIGCONT');
+    await expect.poll(async () => (await h.post('/', ['PING'])).status).toBe(200);
+  });
+});
+
 describe('P6 NOSCRIPT inside a pipeline', () => {
   let valkey: ValkeyServer;
   let proxy: RunningProxy;

@@ -112,7 +112,7 @@ const scenarios: Record<string, Step[]> = {
   lists: [
     {
       label: 'rpush',
-      up: (r, k) => r.rpush(k('l'), 'a', 'b', 'c', 4),
+      up: (r, k) => r.rpush<unknown>(k('l'), 'a', 'b', 'c', 4),
       raw: (k) => ['RPUSH', k('l'), 'a', 'b', 'c', '4'],
     },
     { label: 'lpush', up: (r, k) => r.lpush(k('l'), 'z'), raw: (k) => ['LPUSH', k('l'), 'z'] },

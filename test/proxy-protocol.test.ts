@@ -164,7 +164,8 @@ describe('/healthz', () => {
 
 /** Reads a stream line by line, skipping blank lines and SSE comments. */
 function lines(body: ReadableStream<Uint8Array>) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
   let buffer = '';
   const queue: string[] = [];
   return {
@@ -172,7 +173,7 @@ function lines(body: ReadableStream<Uint8Array>) {
       while (queue.length === 0) {
         const { value, done } = await reader.read();
         if (done) throw new Error('stream ended');
-        buffer += value;
+        buffer += decoder.decode(value, { stream: true });
         const parts = buffer.split('\n');
         buffer = parts.pop()!;
         queue.push(...parts.filter((line) => line !== '' && !line.startsWith(':')));

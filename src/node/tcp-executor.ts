@@ -23,6 +23,12 @@ export interface TcpExecutorOptions extends ConnectionOptions {
   timeoutMs?: number;
   /** Shares connections with other executors of the same factory. Default: one per process. */
   factory?: ConnectionFactory;
+  /**
+   * Let the timeout reject a command already written whose reply is late (true, the default), or
+   * only one still waiting to be written (false). False costs about 5 µs less per command in
+   * node-redis; only for a caller that puts its own deadline on every call, as the proxy does.
+   */
+  rejectInFlight?: boolean;
 }
 
 /**
@@ -32,6 +38,7 @@ export interface TcpExecutorOptions extends ConnectionOptions {
 export class TcpExecutor implements CommandExecutor {
   readonly kind = 'tcp';
   readonly #timeoutMs: number;
+  readonly #rejectInFlight: boolean;
   /** Server address without credentials, for error messages. */
   readonly #where: string;
   readonly #factory: ConnectionFactory;
@@ -50,6 +57,7 @@ export class TcpExecutor implements CommandExecutor {
       );
     }
     this.#timeoutMs = timeoutMs;
+    this.#rejectInFlight = options.rejectInFlight ?? true;
     this.#factory = options.factory ?? defaultConnectionFactory;
     this.#where = hostOf(options.url);
     const shared = this.#factory.acquire(options.url, options);
@@ -66,7 +74,7 @@ export class TcpExecutor implements CommandExecutor {
     try {
       const raw = await this.#client.sendCommand(args, {
         timeout: timeoutMs,
-        rejectInFlight: true,
+        rejectInFlight: this.#rejectInFlight,
         abortSignal: options?.signal,
       });
       return normalizeReply(raw as unknown as RawReply, options?.bytes ?? false);
@@ -85,7 +93,7 @@ export class TcpExecutor implements CommandExecutor {
       all.map((args) =>
         this.#client.sendCommand(args, {
           timeout: timeoutMs,
-          rejectInFlight: true,
+          rejectInFlight: this.#rejectInFlight,
           abortSignal: options?.signal,
         }),
       ),

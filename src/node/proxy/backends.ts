@@ -43,6 +43,8 @@ export class Backends {
         factory: this.#factory,
         // Answer 503 at once while Valkey is down instead of holding requests until they time out.
         offlineQueue: false,
+        // Each request has a deadline of its own (see deadline.ts).
+        rejectInFlight: false,
         maxBlockingConnections: this.options.maxBlocking,
         onConnectionEvent: (event, shared, message) => {
           if (shared) settle();

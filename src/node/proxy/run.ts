@@ -4,6 +4,7 @@ import type { TcpExecutor } from '../tcp-executor.js';
 import type { Grant } from './auth.js';
 import type { Backends } from './backends.js';
 import { blockTimeMs } from './blocking-commands.js';
+import { withDeadline } from './deadline.js';
 import { encodeEntry, encodeResult } from './encode.js';
 import { BadCommandError, HttpError, UnavailableError } from './http-error.js';
 import type { CommandPolicy } from './policy.js';
@@ -14,6 +15,8 @@ export interface Runner {
   backends: Backends;
   /** Longest total block time of one request, in ms. */
   maxBlockMs: number;
+  /** Time a request's commands may take, in ms, beyond any block time. */
+  timeoutMs: number;
 }
 
 const BYTES: CommandOptions = { bytes: true };
@@ -31,7 +34,7 @@ export async function runOne(
   try {
     const reply =
       blockMs === undefined
-        ? await executor.send(command, BYTES)
+        ? await withDeadline(executor.send(command, BYTES), runner.timeoutMs, command[0]!)
         : await runner.backends.withBlockingSlot(() =>
             executor.send(command, { bytes: true, blockMs }),
           );
@@ -64,8 +67,14 @@ export async function runPipeline(
   try {
     const replies =
       totalBlockMs === 0
-        ? await executor.pipeline(commands, BYTES)
-        : await runner.backends.withBlockingSlot(() => runInOrder(executor, commands, blocks));
+        ? await withDeadline(executor.pipeline(commands, BYTES), runner.timeoutMs, 'pipeline')
+        : await runner.backends.withBlockingSlot(() =>
+            withDeadline(
+              runInOrder(executor, commands, blocks),
+              runner.timeoutMs + totalBlockMs,
+              'pipeline',
+            ),
+          );
     return replies.map((reply) => encodeEntry(reply, base64));
   } catch (error) {
     throw toHttpError(error);

@@ -51,6 +51,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     log,
     limits: config,
     maxBlockMs: config.maxBlockMs,
+    timeoutMs: config.requestTimeoutMs,
     healthTimeoutMs: Math.min(config.requestTimeoutMs, 2000),
     draining: false,
     inFlight: 0,
