@@ -20,6 +20,8 @@ export interface BackendOptions {
 export class Backends {
   readonly #factory = new ConnectionFactory();
   readonly #executors = new Map<string, TcpExecutor>();
+  /** The executor of each grant, found without building its key on every request. */
+  readonly #byGrant = new WeakMap<object, TcpExecutor>();
   readonly #firstAttempts: Promise<void>[] = [];
   #blockingInFlight = 0;
 
@@ -32,6 +34,8 @@ export class Backends {
 
   /** The executor whose connections are authenticated as the grant's ACL user. */
   executor(grant: Pick<Grant, 'user' | 'password'>): TcpExecutor {
+    const known = this.#byGrant.get(grant);
+    if (known) return known;
     const key = grant.user === undefined ? '' : JSON.stringify([grant.user, grant.password]);
     let executor = this.#executors.get(key);
     if (!executor) {
@@ -44,7 +48,7 @@ export class Backends {
         // Answer 503 at once while Valkey is down instead of holding requests until they time out.
         offlineQueue: false,
         // Each request has a deadline of its own (see deadline.ts).
-        rejectInFlight: false,
+        callerDeadlines: true,
         maxBlockingConnections: this.options.maxBlocking,
         onConnectionEvent: (event, shared, message) => {
           if (shared) settle();
@@ -53,6 +57,7 @@ export class Backends {
       });
       this.#executors.set(key, executor);
     }
+    this.#byGrant.set(grant, executor);
     return executor;
   }
 
