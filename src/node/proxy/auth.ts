@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { InvalidArgumentError } from '../../errors.js';
 
@@ -88,6 +89,11 @@ export function requestToken(authorization: string | undefined, query: string): 
   return new URLSearchParams(query).get('_token') ?? undefined;
 }
 
+// One-shot hashing (Node 20.12+) skips the Hash object that createHash allocates per request.
+const oneShot = (
+  crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }
+).hash;
+
 function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
+  return oneShot ? oneShot('sha256', token, 'buffer') : createHash('sha256').update(token).digest();
 }

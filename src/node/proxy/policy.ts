@@ -21,6 +21,12 @@ export const DEFAULT_DENY: readonly string[] = [
   'KEYS',
 ];
 
+const DENY_LIST = "it is on this proxy's deny list.";
+/** Names whose read-only forms are "NAME SUBCOMMAND" pairs. */
+const PAIR_READS = new Set(
+  [...READ_COMMANDS].filter((entry) => entry.includes(' ')).map((entry) => entry.split(' ')[0]!),
+);
+
 /** Normalises a deny or allow entry: upper case, single spaces. */
 function normalise(entry: string): string {
   return entry.trim().toUpperCase().replace(/\s+/g, ' ');
@@ -33,10 +39,13 @@ function normalise(entry: string): string {
  */
 export class CommandPolicy {
   readonly #denied: Set<string>;
+  /** Names that have a "NAME SUBCOMMAND" entry (or are entries themselves). */
+  readonly #hasPairs: Set<string>;
 
   constructor(deny: readonly string[] = DEFAULT_DENY, allow: readonly string[] = []) {
     const allowed = new Set(allow.map(normalise));
     this.#denied = new Set(deny.map(normalise).filter((entry) => !allowed.has(entry)));
+    this.#hasPairs = new Set([...this.#denied].map((entry) => entry.split(' ')[0]!));
   }
 
   /** The deny list in force, sorted. */
@@ -47,12 +56,12 @@ export class CommandPolicy {
   /** Throws `DeniedError` (403) when `command` may not run for this token. */
   check(command: readonly string[], readOnly: boolean): void {
     const name = command[0]!.toUpperCase();
-    const sub = command[1] === undefined ? undefined : `${name} ${command[1].toUpperCase()}`;
-    if (this.#denied.has(name)) throw new DeniedError(name, "it is on this proxy's deny list.");
-    if (sub !== undefined && this.#denied.has(sub)) {
-      throw new DeniedError(sub, "it is on this proxy's deny list.");
-    }
-    if (readOnly && !READ_COMMANDS.has(name) && (sub === undefined || !READ_COMMANDS.has(sub))) {
+    if (this.#denied.has(name)) throw new DeniedError(name, DENY_LIST);
+    // Only a name that has "NAME SUBCOMMAND" entries needs the pair built.
+    const pairs = this.#hasPairs.has(name) || (readOnly && PAIR_READS.has(name));
+    const sub = pairs && command[1] !== undefined ? `${name} ${command[1].toUpperCase()}` : '';
+    if (sub && this.#denied.has(sub)) throw new DeniedError(sub, DENY_LIST);
+    if (readOnly && !READ_COMMANDS.has(name) && !READ_COMMANDS.has(sub)) {
       throw new DeniedError(name, 'this token is read-only and may run read commands only.');
     }
   }
