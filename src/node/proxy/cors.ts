@@ -1,3 +1,7 @@
+import type { MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import { HttpError } from './http-error.js';
+
 /** Request headers that browsers may send: those of the Upstash REST protocol. */
 const ALLOWED_HEADERS = [
   'Authorization',
@@ -8,7 +12,7 @@ const ALLOWED_HEADERS = [
   'Upstash-Telemetry-Platform',
   'Upstash-Telemetry-Sdk',
   'Upstash-Telemetry-Retry',
-].join(', ');
+];
 
 /**
  * Cross-origin access for browsers. Off unless origins are configured; then only those origins
@@ -27,26 +31,31 @@ export class CorsPolicy {
     return this.#origins.size > 0;
   }
 
-  /** CORS headers for a request from `origin`, added to `headers`; false for a foreign origin. */
-  apply(origin: string | undefined, headers: Record<string, string>): boolean {
-    if (origin === undefined || !this.enabled) return false;
-    if (!this.#any && !this.#origins.has(origin)) return false;
-    headers['access-control-allow-origin'] = this.#any ? '*' : origin;
-    headers['access-control-expose-headers'] = 'Upstash-Sync-Token';
-    if (!this.#any) headers['vary'] = 'Origin';
-    return true;
+  /** Returns the `Access-Control-Allow-Origin` value for `origin`, or null for none. */
+  allowOrigin(origin: string): string | null {
+    if (origin === '' || !this.enabled) return null;
+    if (this.#any) return '*';
+    return this.#origins.has(origin) ? origin : null;
   }
+}
 
-  /**
-   * Checks an OPTIONS preflight and adds its headers: returns 204 for an allowed origin, 403 for
-   * another, 405 while CORS is off.
-   */
-  preflight(origin: string | undefined, headers: Record<string, string>): 204 | 403 | 405 {
-    if (!this.enabled) return 405;
-    if (!this.apply(origin, headers)) return 403;
-    headers['access-control-allow-methods'] = 'GET, HEAD, POST, PUT, OPTIONS';
-    headers['access-control-allow-headers'] = ALLOWED_HEADERS;
-    headers['access-control-max-age'] = '600';
-    return 204;
-  }
+/**
+ * Hono middleware for a proxy with CORS configured: a preflight from a foreign origin gets 403,
+ * then hono/cors responds 204 to allowed preflights and adds the headers to every other response.
+ */
+export function corsMiddleware(policy: CorsPolicy): MiddlewareHandler[] {
+  const foreignPreflight: MiddlewareHandler = async (c, next) => {
+    if (c.req.method === 'OPTIONS' && policy.allowOrigin(c.req.header('origin') ?? '') === null) {
+      throw new HttpError(403, 'Cross-origin requests from this origin are not allowed.');
+    }
+    await next();
+  };
+  const headers = cors({
+    origin: (origin) => policy.allowOrigin(origin),
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'],
+    allowHeaders: ALLOWED_HEADERS,
+    exposeHeaders: ['Upstash-Sync-Token'],
+    maxAge: 600,
+  });
+  return [foreignPreflight, headers];
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { BadCommandError, HttpError } from './http-error.js';
 
 /**
@@ -54,16 +54,15 @@ export function parseJsonBody(req: IncomingMessage, body: Buffer): unknown {
   }
 }
 
-/** Writes a whole JSON response with its length, so the client can tell it arrived complete. */
-export function sendJson(
-  res: ServerResponse,
+/**
+ * Builds a whole JSON response. The headers stay a plain object, which @hono/node-server writes with one
+ * `writeHead` (a `Headers` object would be copied into one first), and it adds the length.
+ */
+export function jsonResponse(
   status: number,
   payload: unknown,
   headers: Record<string, string>,
-): void {
-  const body = JSON.stringify(payload);
+): Response {
   headers['content-type'] = 'application/json';
-  headers['content-length'] = String(Buffer.byteLength(body));
-  res.writeHead(status, headers);
-  res.end(body);
+  return new Response(JSON.stringify(payload), { status, headers });
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Grant } from './auth.js';
 import { parseCommand, parseCommandList } from './commands.js';
 import { HttpError } from './http-error.js';
@@ -15,9 +15,12 @@ export interface Limits {
 
 /** One authenticated request, as the routes see it. */
 export interface RouteRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
+  state: Runner & { limits: Limits; subscriptions: Subscriptions };
+  incoming: IncomingMessage;
+  method: string;
+  /** The request target up to `?`, still percent-encoded. */
   path: string;
+  /** The request target after `?`, or ''. */
   query: string;
   grant: Grant;
   base64: boolean;
@@ -28,48 +31,42 @@ export interface RouteRequest {
 const JSON_METHODS = ['POST', 'PUT'];
 const PATH_METHODS = ['GET', 'HEAD', 'POST', 'PUT'];
 
-/**
- * Runs the request and returns the JSON body of its 200 response, or undefined when the route
- * answered on its own (a subscription stream).
- */
-export async function route(
-  state: Runner & { limits: Limits; subscriptions: Subscriptions },
-  request: RouteRequest,
-): Promise<unknown> {
-  const { req, path, grant, base64 } = request;
+/** `POST /` with a JSON array body such as `["GET","key"]`. */
+export async function runBodyCommand(request: RouteRequest): Promise<unknown> {
+  const { state, grant, base64 } = request;
+  allow(request, JSON_METHODS, 'POST / with a JSON array body such as ["GET","key"]');
+  const command = parseCommand(await readJson(request), state.limits.maxArgs, 'The body');
+  return runOne(state, grant, command, base64);
+}
+
+/** `POST /pipeline` and `POST /multi-exec` with a JSON array of commands. */
+export async function runBatch(request: RouteRequest): Promise<unknown> {
+  const { state, path, grant, base64 } = request;
+  allow(request, JSON_METHODS, `POST ${path} with a JSON array of commands`);
   const { maxArgs, maxPipelineCommands } = state.limits;
-  const readJson = async () => parseJsonBody(req, await readBody(req, state.limits.maxBodyBytes));
-  switch (path) {
-    case '/':
-      allow(req, JSON_METHODS, 'POST / with a JSON array body such as ["GET","key"]');
-      return runOne(state, grant, parseCommand(await readJson(), maxArgs, 'The body'), base64);
-    case '/pipeline':
-    case '/multi-exec': {
-      allow(req, JSON_METHODS, `POST ${path} with a JSON array of commands`);
-      const commands = parseCommandList(await readJson(), maxPipelineCommands, maxArgs);
-      const run = path === '/pipeline' ? runPipeline : runTransaction;
-      return run(state, grant, commands, base64);
-    }
+  const commands = parseCommandList(await readJson(request), maxPipelineCommands, maxArgs);
+  const run = path === '/pipeline' ? runPipeline : runTransaction;
+  return run(state, grant, commands, base64);
+}
+
+/** `/subscribe/<channel>` and `/psubscribe/<pattern>`: a server-sent event stream. */
+export async function subscribe(request: RouteRequest): Promise<Response> {
+  const { state, path } = request;
+  allow(request, ['GET', 'POST'], `POST ${path} with Accept: text/event-stream`);
+  const names = pathCommand(path, '', undefined, state.limits.maxArgs).slice(1);
+  if (names.some((name) => name === '')) {
+    throw new HttpError(400, 'Name the channel or pattern: /subscribe/<channel>.');
   }
-  if (path.startsWith('/subscribe/') || path.startsWith('/psubscribe/')) {
-    allow(req, ['GET', 'POST'], `POST ${path} with Accept: text/event-stream`);
-    const names = pathCommand(path, '', undefined, maxArgs).slice(1);
-    if (names.some((name) => name === '')) {
-      throw new HttpError(400, 'Name the channel or pattern: /subscribe/<channel>.');
-    }
-    const pattern = path.startsWith('/p');
-    await state.subscriptions.serve(request.res, grant, pattern, names, request.headers);
-    return undefined;
-  }
-  return runPathForm(state, request);
+  const pattern = path.startsWith('/p');
+  return state.subscriptions.serve(request.grant, pattern, names, request.headers);
 }
 
 /** The path form: `/cmd/arg/...`, an optional raw body, query pairs. */
-async function runPathForm(state: Runner & { limits: Limits }, request: RouteRequest) {
-  const { req, path, query } = request;
-  allow(req, PATH_METHODS, 'GET /<command>/<arg>/... or POST with the last argument as body');
-  const hasBody = req.method === 'POST' || req.method === 'PUT';
-  const body = hasBody ? await readBody(req, state.limits.maxBodyBytes) : undefined;
+export async function runPathForm(request: RouteRequest): Promise<unknown> {
+  const { state, method, path, query } = request;
+  allow(request, PATH_METHODS, 'GET /<command>/<arg>/... or POST with the last argument as body');
+  const hasBody = method === 'POST' || method === 'PUT';
+  const body = hasBody ? await readBody(request.incoming, state.limits.maxBodyBytes) : undefined;
   const command = pathCommand(path, query, body, state.limits.maxArgs);
   try {
     return await runOne(state, request.grant, command, request.base64);
@@ -82,16 +79,21 @@ async function runPathForm(state: Runner & { limits: Limits }, request: RouteReq
     ) {
       throw new HttpError(
         404,
-        `No such endpoint: ${req.method} ${path}. Use POST /, /pipeline, /multi-exec, or /<command>/<arg>/... with a Valkey command.`,
+        `No such endpoint: ${method} ${path}. Use POST /, /pipeline, /multi-exec, or /<command>/<arg>/... with a Valkey command.`,
       );
     }
     throw error;
   }
 }
 
-function allow(req: IncomingMessage, methods: string[], usage: string): void {
-  if (methods.includes(req.method ?? '')) return;
-  throw new HttpError(405, `Method ${req.method} is not allowed here; use ${usage}.`, {
+async function readJson(request: RouteRequest): Promise<unknown> {
+  const body = await readBody(request.incoming, request.state.limits.maxBodyBytes);
+  return parseJsonBody(request.incoming, body);
+}
+
+function allow(request: RouteRequest, methods: string[], usage: string): void {
+  if (methods.includes(request.method)) return;
+  throw new HttpError(405, `Method ${request.method} is not allowed here; use ${usage}.`, {
     allow: methods.join(', '),
   });
 }

@@ -1,10 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
 import { pino } from 'pino';
 import { TokenTable } from './auth.js';
 import { Backends } from './backends.js';
 import { CorsPolicy } from './cors.js';
-import { createHandler, type ProxyState } from './handler.js';
+import { createProxyApp, type ProxyState } from './app.js';
 import { resolveOptions, type ProxyOptions } from './options.js';
 import { CommandPolicy } from './policy.js';
 import { ProxyLog } from './proxy-log.js';
@@ -56,14 +57,18 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     draining: false,
     inFlight: 0,
   };
-  const server = createServer(
-    {
+  const server = createAdaptorServer({
+    fetch: createProxyApp(state).fetch,
+    serverOptions: {
       // Bounds the time to receive a request, which also bounds draining an oversized body.
       requestTimeout: config.requestTimeoutMs,
       headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
     },
-    createHandler(state),
-  );
+    // The routes read every body they accept, or drain it after a 413 (http-io.ts), and node:http
+    // discards the unread body of a request once its response is sent. The adapter's own clean-up
+    // would instead close the connection 500 ms after a 413 whose body is still arriving.
+    autoCleanupIncoming: false,
+  }) as Server;
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { createClient, ErrorReply } from '@redis/client';
 import type { Grant } from './auth.js';
 import { userUrl } from './backends.js';
@@ -19,7 +18,8 @@ const MAX_UNREAD_BYTES = 1024 * 1024;
  */
 export class Subscriptions {
   readonly #clients = new Map<string, Promise<Subscriber>>();
-  readonly #streams = new Set<ServerResponse>();
+  /** The `end` function of every open stream. */
+  readonly #streams = new Set<() => void>();
 
   constructor(
     private readonly valkeyUrl: string,
@@ -32,14 +32,16 @@ export class Subscriptions {
     return this.#streams.size;
   }
 
-  /** Subscribes, then streams `data:` lines to `res` until the client disconnects. */
+  /**
+   * Subscribes, then returns the 200 response whose body streams `data:` lines until the client
+   * goes away (the body stream is cancelled) or the proxy shuts down.
+   */
   async serve(
-    res: ServerResponse,
     grant: Grant,
     pattern: boolean,
     names: string[],
     headers: Record<string, string>,
-  ): Promise<void> {
+  ): Promise<Response> {
     if (this.#streams.size >= this.maxStreams) {
       throw new UnavailableError(`All ${this.maxStreams} subscription streams are in use.`, 5);
     }
@@ -56,10 +58,11 @@ export class Subscriptions {
         });
       }
     };
+    const events = new EventStream();
     const subscribe = async () => {
       client = await this.#client(grant);
       for (const name of names) {
-        const listener = messageWriter(res, pattern, name);
+        const listener = messageWriter(events, pattern, name);
         listeners.push([name, listener]);
         await (pattern
           ? client.pSubscribe(name, listener, true)
@@ -73,36 +76,31 @@ export class Subscriptions {
       if (error instanceof ErrorReply) throw new HttpError(400, error.message);
       throw new UnavailableError(`Cannot subscribe: Valkey is unavailable (${String(error)}).`);
     }
-    this.#stream(res, pattern, names, headers, release);
-  }
-
-  #stream(
-    res: ServerResponse,
-    pattern: boolean,
-    names: string[],
-    headers: Record<string, string>,
-    release: () => void,
-  ): void {
-    this.#streams.add(res);
-    res.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-    });
     const kind = pattern ? 'psubscribe' : 'subscribe';
-    names.forEach((name, i) => res.write(`data: ${kind},${name},${i + 1}\n\n`));
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    res.once('close', () => {
+    names.forEach((name, i) => events.send(`data: ${kind},${name},${i + 1}\n\n`));
+    const heartbeat = setInterval(() => events.send(': keep-alive\n\n'), HEARTBEAT_MS);
+    const end = () => {
       clearInterval(heartbeat);
-      this.#streams.delete(res);
+      this.#streams.delete(end);
       release();
+      events.end();
+    };
+    events.onEnd = end;
+    this.#streams.add(end);
+    return new Response(events.body, {
+      status: 200,
+      headers: {
+        ...headers,
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+      },
     });
   }
 
   /** Ends every stream (at shutdown) and closes the subscriber connections. */
   async close(): Promise<void> {
-    for (const res of this.#streams) res.end();
+    for (const end of [...this.#streams]) end();
     const clients = await Promise.allSettled(this.#clients.values());
     this.#clients.clear();
     for (const result of clients) if (result.status === 'fulfilled') result.value.destroy();
@@ -132,20 +130,57 @@ export class Subscriptions {
 }
 
 /**
- * A listener that writes each message as one SSE event. Payloads go out raw (never base64); a
- * payload with line breaks becomes several `data:` lines, as the SSE format requires.
+ * The body of one SSE response. It ends itself once more than `MAX_UNREAD_BYTES` wait for a slow
+ * client, and calls `onEnd` when the client goes away (the server cancels the body stream).
  */
-function messageWriter(res: ServerResponse, pattern: boolean, name: string): Listener {
-  return (message, channel) => {
-    if (res.writableLength > MAX_UNREAD_BYTES) {
-      res.end();
+class EventStream {
+  readonly body: ReadableStream<Uint8Array>;
+  onEnd: () => void = () => {};
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #open = true;
+
+  constructor() {
+    this.body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#controller = controller;
+        },
+        cancel: () => {
+          this.#open = false;
+          this.onEnd();
+        },
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: MAX_UNREAD_BYTES }),
+    );
+  }
+
+  send(text: string): void {
+    if (!this.#open) return;
+    if ((this.#controller.desiredSize ?? 0) <= 0) {
+      this.onEnd();
       return;
     }
+    this.#controller.enqueue(Buffer.from(text));
+  }
+
+  end(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#controller.close();
+  }
+}
+
+/**
+ * Builds a listener that sends each message as one SSE event. Payloads go out raw (never base64); a
+ * payload with line breaks becomes several `data:` lines, as the SSE format requires.
+ */
+function messageWriter(events: EventStream, pattern: boolean, name: string): Listener {
+  return (message, channel) => {
     const head = pattern
       ? `pmessage,${name},${channel.toString()}`
       : `message,${channel.toString()}`;
     const lines = message.toString('utf8').split(/\r\n|\r|\n/);
-    res.write(`data: ${head},${lines.join('\ndata: ')}\n\n`);
+    events.send(`data: ${head},${lines.join('\ndata: ')}\n\n`);
   };
 }
 
