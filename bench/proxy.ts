@@ -1,8 +1,10 @@
 // `npm run bench:proxy`: wrk against this proxy (one command per request, and a 16-command
 // /pipeline per request), a bare node:http server doing the same single command over node-redis,
 // and webdis, all on one private Valkey. BENCH_QUICK=1 runs 3 s per target instead of 10 s.
+// Besides req/s, it prints each server's CPU time per request, which other load on the machine
+// changes far less than req/s.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
@@ -30,7 +32,7 @@ try {
   seed.destroy();
 
   const proxyPort = await freePort();
-  await start(
+  const proxyPid = await start(
     [
       process.execPath,
       [
@@ -51,7 +53,7 @@ try {
     /proxy started/,
   );
   const barePort = await freePort();
-  await start(
+  const barePid = await start(
     [process.execPath, ['--import', 'tsx', 'bench/bare-server.ts', valkey.url, String(barePort)]],
     /listening/,
   );
@@ -71,7 +73,9 @@ try {
       logfile: join(dir, 'webdis.log'),
     }),
   );
-  await start([webdisBin, [webdisConfig]], undefined, webdisPort);
+  // webdis logs libevent warnings on stderr under load; they go to a file, not the report.
+  const webdisStderr = openSync(join(dir, 'webdis.stderr'), 'w');
+  const webdisPid = await start([webdisBin, [webdisConfig]], undefined, webdisPort, webdisStderr);
 
   const auth = {
     authorization: `Bearer ${token}`,
@@ -80,20 +84,27 @@ try {
   };
   const single = JSON.stringify(['GET', 'bench:k']);
   const pipeline = JSON.stringify(Array.from({ length: 16 }, () => ['GET', 'bench:k']));
-  const run = (url: string, method: string, headers: Record<string, string>, body?: string) =>
-    runWrk({ url, method, headers, body, seconds, connections, dir });
+  const run = (
+    pid: number,
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body?: string,
+  ) => runWrk({ url, method, headers, body, seconds, connections, dir }, pid);
 
-  const proxy = await run(`http://127.0.0.1:${proxyPort}/`, 'POST', auth, single);
-  const proxyPipe = await run(`http://127.0.0.1:${proxyPort}/pipeline`, 'POST', auth, pipeline);
-  const bare = await run(
+  const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  const proxy = run(proxyPid, `${proxyUrl}/`, 'POST', auth, single);
+  const proxyPipe = run(proxyPid, `${proxyUrl}/pipeline`, 'POST', auth, pipeline);
+  const bare = run(
+    barePid,
     `http://127.0.0.1:${barePort}/`,
     'POST',
     { 'content-type': 'application/json' },
     single,
   );
-  const webdis = await run(`http://127.0.0.1:${webdisPort}/GET/bench:k`, 'GET', {});
+  const webdis = run(webdisPid, `http://127.0.0.1:${webdisPort}/GET/bench:k`, 'GET', {});
 
-  const rows: [string, WrkResult, number][] = [
+  const rows: [string, WrkResult & { cpuMicros: number }, number][] = [
     ['proxy, 1 command/request', proxy, 1],
     ['proxy, 16-command /pipeline', proxyPipe, 16],
     ['bare node:http + node-redis', bare, 1],
@@ -102,12 +113,17 @@ try {
   console.log(
     `\n${cpus().length} CPUs (${cpus()[0]?.model}), wrk -t1 -c${connections} -d${seconds}s, GET of an 18-byte value`,
   );
-  console.log('target                          req/s     cmds/s    p50 ms  p99 ms  errors');
+  console.log(
+    'target                          req/s     cmds/s    p50 ms  p99 ms  errors  server CPU µs/req',
+  );
   for (const [label, r, per] of rows) {
     console.log(
-      `${label.padEnd(30)} ${r.rps.toFixed(0).padStart(7)} ${(r.rps * per).toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(7)} ${String(r.errors).padStart(7)}`,
+      `${label.padEnd(30)} ${r.rps.toFixed(0).padStart(7)} ${(r.rps * per).toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(7)} ${String(r.errors).padStart(7)} ${r.cpuMicros.toFixed(1).padStart(18)}`,
     );
   }
+  console.log(
+    `proxy single CPU/req / bare node:http CPU/req: ${(proxy.cpuMicros / bare.cpuMicros).toFixed(2)}`,
+  );
   console.log(
     `proxy single req/s / bare node:http req/s: ${(proxy.rps / bare.rps).toFixed(2)} (target 0.90)`,
   );
@@ -121,9 +137,17 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Starts a server and waits for a line matching `ready` on stdout, or for `port` to accept. */
-async function start([command, args]: [string, string[]], ready?: RegExp, port?: number) {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Starts a server and waits for a line matching `ready` on stdout, or for `port` to accept.
+ * Resolves to its process id.
+ */
+async function start(
+  [command, args]: [string, string[]],
+  ready?: RegExp,
+  port?: number,
+  stderr: number | 'inherit' = 'inherit',
+): Promise<number> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', stderr] });
   children.push(child);
   const deadline = Date.now() + 20_000;
   if (ready) {
@@ -140,11 +164,12 @@ async function start([command, args]: [string, string[]], ready?: RegExp, port?:
       child.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
     });
     child.stdout!.resume();
-    return;
+    return child.pid!;
   }
+  child.stdout!.resume();
   while (Date.now() < deadline) {
     const response = await fetch(`http://127.0.0.1:${port}/PING`).catch(() => undefined);
-    if (response?.ok) return;
+    if (response?.ok) return child.pid!;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${command} did not answer on port ${port}`);
