@@ -56,7 +56,7 @@ export function runWrk(options: WrkOptions, pid?: number): WrkResult & { cpuMicr
 
 /**
  * User plus system CPU time of a process and its threads, in seconds, from /proc (Linux only;
- * NaN elsewhere). It does not depend on what else loads the machine, unlike requests per second.
+ * NaN elsewhere). Other load on the machine changes it much less than it changes requests per second.
  */
 function cpuSeconds(pid: number): number {
   try {
