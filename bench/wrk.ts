@@ -55,8 +55,8 @@ export function runWrk(options: WrkOptions, pid?: number): WrkResult & { cpuMicr
 }
 
 /**
- * User plus system CPU time of a process and its threads, in seconds, from /proc (Linux only;
- * NaN elsewhere). Other load on the machine changes it much less than it changes requests per second.
+ * Returns the user plus system CPU time of a process and its threads, in seconds, from /proc
+ * (Linux only, NaN elsewhere). Other load on the machine changes it far less than req/s.
  */
 function cpuSeconds(pid: number): number {
   try {

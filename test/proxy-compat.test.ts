@@ -15,6 +15,7 @@ interface Step {
   /** The same command(s) over TCP; several make a pipeline or transaction. */
   raw: (k: Key) => string[] | string[][];
   /** How the client reads the TCP reply. Default: each string JSON-parsed where it parses. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies of every command shape
   read?: (reply: any) => unknown;
 }
 
