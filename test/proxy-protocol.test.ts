@@ -1,5 +1,6 @@
 // The rest of the protocol against the shared proxy: the path form, the sync token, RESP2 reply
 // shapes, subscriptions as server-sent events, and /healthz.
+import { connect } from 'node:net';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, caller } from './fixtures/proxy-helpers.js';
@@ -146,6 +147,28 @@ describe('subscriptions as server-sent events', () => {
     expect(await events.next()).toBe(`data: pmessage,${pattern},${key('room')}:1,{"n":1}`);
     controller.abort();
     await expect.poll(async () => Number(await direct.sendCommand(['PUBSUB', 'NUMPAT']))).toBe(0);
+  });
+
+  it('ends the stream of a client that stops reading', async () => {
+    const channel = key('firehose');
+    const target = new URL(`${url}/subscribe/${encodeURIComponent(channel)}`);
+    // A raw socket that sends the request and then never reads, so the proxy's writes back up.
+    const socket = connect(Number(target.port), target.hostname);
+    socket.pause();
+    socket.write(
+      `GET ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+    );
+    try {
+      await expect.poll(() => numsub(channel)).toBe(1);
+      // 32 MiB: more than the kernel's socket buffers plus the 1 MiB the proxy keeps unread.
+      const chunk = 'x'.repeat(256 * 1024);
+      for (let i = 0; i < 128 && (await numsub(channel)) > 0; i++) {
+        await direct.publish(channel, chunk);
+      }
+      await expect.poll(() => numsub(channel), { timeout: 5000 }).toBe(0);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('needs a token and a channel name', async () => {
