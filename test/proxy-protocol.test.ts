@@ -26,6 +26,17 @@ describe('path form', () => {
     expect(lower.json).toEqual({ result: 'a+b+c' });
   });
 
+  it('keeps percent-encoded endpoint names to their endpoint', async () => {
+    // A pipeline keeps the arity error in place, where a transaction would be discarded (400).
+    const pipeline = await plain.post('/%70ipeline', [['PING'], ['GET']]);
+    expect(pipeline.status).toBe(200);
+    expect(pipeline.json[0]).toEqual({ result: 'PONG' });
+    expect(pipeline.json[1].error).toMatch(/wrong number of arguments/);
+    const transaction = await plain.post('/multi%2Dexec', [['PING'], ['GET']]);
+    expect(transaction.status).toBe(400);
+    expect(transaction.json.error).toMatch(/^EXECABORT/);
+  });
+
   it('appends a raw body, then query pairs, and leaves _token out', async () => {
     const k = key('body');
     const set = await call(`${url}/set/${k}?EX=100&_token=${token}`, {

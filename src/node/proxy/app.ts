@@ -9,10 +9,10 @@ import { DeniedError, HttpError } from './http-error.js';
 import { jsonResponse } from './http-io.js';
 import type { ProxyLog } from './proxy-log.js';
 import {
-  runBatch,
+  batchRoute,
   runBodyCommand,
   runPathForm,
-  subscribe,
+  subscribeRoute,
   type Limits,
   type RouteRequest,
 } from './routes.js';
@@ -47,10 +47,10 @@ export function createProxyApp(state: ProxyState): Hono<Env> {
   if (state.cors.enabled) app.use('*', ...corsMiddleware(state.cors));
   app.get('/healthz', (c) => health(state, c));
   app.all('/', exchange(runBodyCommand));
-  app.all('/pipeline', exchange(runBatch));
-  app.all('/multi-exec', exchange(runBatch));
-  app.all('/subscribe/*', exchange(subscribe));
-  app.all('/psubscribe/*', exchange(subscribe));
+  app.all('/pipeline', exchange(batchRoute(false)));
+  app.all('/multi-exec', exchange(batchRoute(true)));
+  app.all('/subscribe/*', exchange(subscribeRoute(false)));
+  app.all('/psubscribe/*', exchange(subscribeRoute(true)));
   // Every other path is the path form (`/set/key/value`): Hono calls this handler when no route
   // matches, and a catch-all route instead would make every request run a chain of two handlers.
   app.notFound(exchange(runPathForm));

@@ -39,26 +39,34 @@ export async function runBodyCommand(request: RouteRequest): Promise<unknown> {
   return runOne(state, grant, command, base64);
 }
 
-/** `POST /pipeline` and `POST /multi-exec` with a JSON array of commands. */
-export async function runBatch(request: RouteRequest): Promise<unknown> {
-  const { state, path, grant, base64 } = request;
-  allow(request, JSON_METHODS, `POST ${path} with a JSON array of commands`);
-  const { maxArgs, maxPipelineCommands } = state.limits;
-  const commands = parseCommandList(await readJson(request), maxPipelineCommands, maxArgs);
-  const run = path === '/pipeline' ? runPipeline : runTransaction;
-  return run(state, grant, commands, base64);
+/**
+ * Builds the route of `POST /pipeline` or `POST /multi-exec`, whose body is a JSON array of
+ * commands. The route, not the path, picks which: Hono routes `/%70ipeline` to `/pipeline` too.
+ */
+export function batchRoute(transaction: boolean) {
+  const endpoint = transaction ? '/multi-exec' : '/pipeline';
+  const run = transaction ? runTransaction : runPipeline;
+  return async (request: RouteRequest): Promise<unknown> => {
+    const { state, grant, base64 } = request;
+    allow(request, JSON_METHODS, `POST ${endpoint} with a JSON array of commands`);
+    const { maxArgs, maxPipelineCommands } = state.limits;
+    const commands = parseCommandList(await readJson(request), maxPipelineCommands, maxArgs);
+    return run(state, grant, commands, base64);
+  };
 }
 
-/** `/subscribe/<channel>` and `/psubscribe/<pattern>`: a server-sent event stream. */
-export async function subscribe(request: RouteRequest): Promise<Response> {
-  const { state, path } = request;
-  allow(request, ['GET', 'POST'], `POST ${path} with Accept: text/event-stream`);
-  const names = pathCommand(path, '', undefined, state.limits.maxArgs).slice(1);
-  if (names.some((name) => name === '')) {
-    throw new HttpError(400, 'Name the channel or pattern: /subscribe/<channel>.');
-  }
-  const pattern = path.startsWith('/p');
-  return state.subscriptions.serve(request.grant, pattern, names, request.headers);
+/** Builds the route of `/subscribe/<channel>` or `/psubscribe/<pattern>`: an SSE stream. */
+export function subscribeRoute(pattern: boolean) {
+  const endpoint = pattern ? '/psubscribe/<pattern>' : '/subscribe/<channel>';
+  return async (request: RouteRequest): Promise<Response> => {
+    const { state, path } = request;
+    allow(request, ['GET', 'POST'], `POST ${endpoint} with Accept: text/event-stream`);
+    const names = pathCommand(path, '', undefined, state.limits.maxArgs).slice(1);
+    if (names.some((name) => name === '')) {
+      throw new HttpError(400, `Name the channel or pattern: ${endpoint}.`);
+    }
+    return state.subscriptions.serve(request.grant, pattern, names, request.headers);
+  };
 }
 
 /** The path form: `/cmd/arg/...`, an optional raw body, query pairs. */
