@@ -99,7 +99,8 @@ try {
     barePid,
     `http://127.0.0.1:${barePort}/`,
     'POST',
-    { 'content-type': 'application/json' },
+    // The same request bytes as the proxy gets; the bare server ignores the token and encoding.
+    auth,
     single,
   );
   const webdis = run(webdisPid, `http://127.0.0.1:${webdisPort}/GET/bench:k`, 'GET', {});
