@@ -90,7 +90,10 @@ function exchanges(state: ProxyState) {
     };
 }
 
-/** Splits the request target and checks the token; throws 401, 405 for OPTIONS, or 503 while draining. */
+/**
+ * Splits the request target and checks the token. Throws 401 for a bad token, 405 for OPTIONS
+ * and 503 while draining.
+ */
 function authenticate(
   state: ProxyState,
   incoming: IncomingMessage,
