@@ -14,12 +14,17 @@ export interface ConnectionOptions {
   offlineQueue?: boolean;
   /** Dedicated connections for blocking commands, per server. Default 16. */
   maxBlockingConnections?: number;
+  /**
+   * Told when a connection is ready, fails (each failed reconnect too) or closes; `shared` is
+   * false for the dedicated connections of blocking commands. The proxy logs these. Default none.
+   */
+  onConnectionEvent?: (event: 'ready' | 'error' | 'end', shared: boolean, message?: string) => void;
 }
 
 const RAW_TYPES = { [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.SIMPLE_STRING]: Buffer } as const;
 const MAX_RECONNECT_DELAY_MS = 2000;
 
-function createRawClient(url: string, options: ConnectionOptions) {
+function createRawClient(url: string, options: ConnectionOptions, shared = false) {
   const client = createClient({
     url: url.replace(/^valkey(s?):/, 'redis$1:'),
     // RESP2 keeps reply shapes flat (HGETALL as [k, v, ...]); RESP3 would turn them into maps.
@@ -37,6 +42,12 @@ function createRawClient(url: string, options: ConnectionOptions) {
   // would crash. Callers see failures through rejected commands, which name the last one.
   client.on('error', (error: Error) => lastErrors.set(client, error.message));
   client.on('ready', () => lastErrors.delete(client));
+  const report = options.onConnectionEvent;
+  if (report) {
+    client.on('ready', () => report('ready', shared));
+    client.on('error', (error: Error) => report('error', shared, error.message));
+    client.on('end', () => report('end', shared));
+  }
   return client;
 }
 
@@ -78,7 +89,7 @@ export class ConnectionFactory {
     ]);
     let entry = this.#entries.get(key);
     if (!entry) {
-      const client = createRawClient(url, options);
+      const client = createRawClient(url, options, true);
       client.connect().catch(() => {
         // Connection failures reach callers as rejected commands; the client keeps retrying.
       });

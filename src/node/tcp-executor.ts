@@ -33,6 +33,12 @@ export interface TcpExecutorOptions extends ConnectionOptions {
   timeoutMs?: number;
   /** Shares connections with other executors of the same factory. Default: one per process. */
   factory?: ConnectionFactory;
+  /**
+   * Leave deadlines to the caller (true) instead of tracking `timeoutMs` for every command
+   * (false, the default). A caller such as the proxy, which races every call against a deadline
+   * of its own, saves that work.
+   */
+  callerDeadlines?: boolean;
 }
 
 /**
@@ -42,6 +48,9 @@ export interface TcpExecutorOptions extends ConnectionOptions {
 export class TcpExecutor implements CommandExecutor {
   readonly kind = 'tcp';
   readonly #timeoutMs: number;
+  readonly #callerDeadlines: boolean;
+  /** node-redis options of a command sent with the defaults (undefined: none at all). */
+  readonly #defaults: { timeout: number; rejectInFlight: boolean } | undefined;
   /** Server address without credentials, for error messages. */
   readonly #where: string;
   readonly #factory: ConnectionFactory;
@@ -68,6 +77,10 @@ export class TcpExecutor implements CommandExecutor {
       );
     }
     this.#timeoutMs = timeoutMs;
+    this.#callerDeadlines = options.callerDeadlines ?? false;
+    this.#defaults = this.#callerDeadlines
+      ? undefined
+      : { timeout: timeoutMs, rejectInFlight: true };
     this.#deadlines = new InFlightDeadlines(timeoutMs);
     this.#factory = options.factory ?? defaultConnectionFactory;
     this.#where = hostOf(options.url);
@@ -102,10 +115,18 @@ export class TcpExecutor implements CommandExecutor {
       const args = commandToStrings(command);
       this.#assertOpen();
       const name = args[0]!;
+      const client = bytes ? this.#fastBytes : this.#fastText;
+      if (this.#callerDeadlines) {
+        client.sendCommand(args).then(
+          (raw) =>
+            resolve(bytes ? normalizeReply(raw as unknown as RawReply, true) : textReply(raw)),
+          (error: unknown) => reject(this.#failure(error, name, this.#timeoutMs)),
+        );
+        return;
+      }
       const entry = this.#deadlines.add(() =>
         reject(this.#failure(new TimeoutError(this.#timeoutMs, name), name, this.#timeoutMs)),
       );
-      const client = bytes ? this.#fastBytes : this.#fastText;
       client.sendCommand(args).then(
         (raw) => {
           if (this.#deadlines.settle(entry)) {
@@ -142,14 +163,9 @@ export class TcpExecutor implements CommandExecutor {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     const bytes = options?.bytes ?? false;
     // Commands sent in one tick share one socket write, so this is one round trip.
+    const sendOptions = this.#commandOptions(timeoutMs, options);
     const settled = await Promise.allSettled(
-      all.map((args) =>
-        this.#client.sendCommand(args, {
-          timeout: timeoutMs,
-          rejectInFlight: true,
-          abortSignal: options?.signal,
-        }),
-      ),
+      all.map((args) => this.#client.sendCommand(args, sendOptions)),
     );
     return settled.map((result, i) => {
       if (result.status === 'fulfilled')
@@ -224,13 +240,14 @@ export class TcpExecutor implements CommandExecutor {
   }
 
   /**
-   * Maps a client error; a timeout while the connection is down becomes a `ConnectionError` that
-   * names the connection failure, which tells the caller more than the timeout does.
+   * Maps a client error; a timeout or an offline client while the connection is down becomes a
+   * `ConnectionError` that names the connection failure, which tells the caller more.
    */
   #failure(error: unknown, what: string, timeoutMs: number): unknown {
     const mapped = fromClientError(error, what, timeoutMs);
     const problem = connectionProblem(this.#client);
-    if (mapped instanceof TimeoutError && problem !== undefined) {
+    const unreachable = mapped instanceof TimeoutError || mapped instanceof ConnectionError;
+    if (unreachable && problem !== undefined) {
       return new ConnectionError(
         `${what} failed: cannot reach Valkey at ${this.#where} (${problem}).`,
         {
@@ -239,6 +256,16 @@ export class TcpExecutor implements CommandExecutor {
       );
     }
     return mapped;
+  }
+
+  /** node-redis options of one command; the common case reuses one object (no allocation). */
+  #commandOptions(timeoutMs: number, options?: CommandOptions) {
+    if (options?.signal === undefined && timeoutMs === this.#timeoutMs) return this.#defaults;
+    return {
+      timeout: timeoutMs,
+      rejectInFlight: true,
+      abortSignal: options?.signal,
+    };
   }
 
   #assertOpen(): void {

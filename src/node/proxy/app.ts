@@ -1,187 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import type { Logger } from 'pino';
-import { ConnectionError, TimeoutError, ValkeyCommandError } from '../../errors.js';
-import type { BatchReply, CommandExecutor } from '../../executor.js';
-import type { TokenTable } from './auth.js';
-import { requestToken } from './auth.js';
-import { blockTimeMs } from './blocking-commands.js';
-import { BadCommandError, parseCommand, parseCommandList } from './commands.js';
-import { encodeResult } from './encode.js';
-import type { CommandPolicy } from './policy.js';
+import { ValkeyCommandError } from '../../errors.js';
+import { requestToken, type TokenTable } from './auth.js';
+import { corsMiddleware, type CorsPolicy } from './cors.js';
+import { DeniedError, HttpError } from './http-error.js';
+import { jsonResponse } from './http-io.js';
+import type { ProxyLog } from './proxy-log.js';
+import {
+  batchRoute,
+  runBodyCommand,
+  runPathForm,
+  subscribeRoute,
+  type Limits,
+  type RouteRequest,
+} from './routes.js';
+import type { Runner } from './run.js';
+import type { Subscriptions } from './subscriptions.js';
 
-export interface ProxyAppConfig {
-  executor: CommandExecutor;
+/** Everything a request needs; `draining` turns new requests away during shutdown. */
+export interface ProxyState extends Runner {
   tokens: TokenTable;
-  policy: CommandPolicy;
-  logger: Logger;
-  maxBodyBytes: number;
-  maxPipelineCommands: number;
-  maxArgs: number;
-  maxBlockMs: number;
+  subscriptions: Subscriptions;
+  cors: CorsPolicy;
+  log: ProxyLog;
+  limits: Limits;
+  healthTimeoutMs: number;
+  draining: boolean;
+  /** Requests whose response has not finished yet (streams included). */
+  inFlight: number;
 }
 
-type Env = { Variables: { requestId: string } };
+type Env = { Bindings: HttpBindings };
+/** A route's work: the JSON body of its 200 response, or a whole response (a stream). */
+type Route = (request: RouteRequest) => Promise<unknown>;
 
-/** Builds the Hono app that speaks the Upstash REST protocol in front of one executor. */
-export function createProxyApp(config: ProxyAppConfig): Hono<Env> {
+/**
+ * Builds the Hono app that speaks the Upstash REST protocol; serve it with @hono/node-server,
+ * whose `incoming` and `outgoing` bindings it reads. Each path has exactly one handler and no
+ * middleware runs unless CORS is configured, so Hono calls the handler without composing a chain.
+ */
+export function createProxyApp(state: ProxyState): Hono<Env> {
   const app = new Hono<Env>();
-  let nextRequestId = 0;
-
-  app.use('*', async (c, next) => {
-    c.set('requestId', (++nextRequestId).toString(36));
-    await next();
-  });
-
-  app.get('/healthz', async (c) => {
-    try {
-      await config.executor.send(['PING'], { timeoutMs: 1000 });
-      return c.json({ status: 'ok', backend: 'reachable' });
-    } catch (error) {
-      return c.json({ status: 'degraded', backend: 'unreachable', error: String(error) }, 503);
-    }
-  });
-
-  app.use('*', async (c, next) => {
-    const token = requestToken(c.req.header('authorization'), c.req.url);
-    if (!config.tokens.find(token)) {
-      config.logger.warn(
-        { requestId: c.get('requestId'), path: c.req.path },
-        'rejected request: missing or invalid token',
-      );
-      return c.json(
-        { error: 'Unauthorized: pass a valid token as "Authorization: Bearer <token>".' },
-        401,
-      );
-    }
-    await next();
-  });
-
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (c) =>
-        c.json({ error: `Request body is over the limit of ${config.maxBodyBytes} bytes.` }, 413),
-    }),
-  );
-
-  app.post('/', async (c) => {
-    const command = parseCommand(await readJson(c), config.maxArgs, 'The body');
-    checkPolicy(config, command);
-    const blockMs = blockTimeMs(command, config.maxBlockMs);
-    // A blocking read whose client went away would still take entries (XREADGROUP) that nobody
-    // receives, so it is aborted with the request; the executor drops its connection.
-    const signal = blockMs === undefined ? undefined : c.req.raw.signal;
-    try {
-      const reply = await config.executor.send(command, { bytes: true, blockMs, signal });
-      return c.json({ result: encodeResult(reply, wantsBase64(c)) });
-    } catch (error) {
-      if (error instanceof ValkeyCommandError) return c.json({ error: error.message }, 400);
-      if (signal?.aborted) {
-        config.logger.debug({ requestId: c.get('requestId') }, 'client left a blocking command');
-        // Nobody reads this response; 499 is the usual status for a request the client closed.
-        return new Response(null, { status: 499 });
-      }
-      throw error;
-    }
-  });
-
-  app.post('/pipeline', async (c) => {
-    const commands = parseCommandList(
-      await readJson(c),
-      config.maxPipelineCommands,
-      config.maxArgs,
-    );
-    commands.forEach((command) => {
-      checkPolicy(config, command);
-      if (blockTimeMs(command, config.maxBlockMs) !== undefined) {
-        throw new BadCommandError(`${command[0]} blocks; send blocking commands alone to POST /.`);
-      }
-    });
-    const replies = await config.executor.pipeline(commands, { bytes: true });
-    return c.json(replies.map((reply) => encodeEntry(reply, wantsBase64(c))));
-  });
-
-  app.post('/multi-exec', async (c) => {
-    const commands = parseCommandList(
-      await readJson(c),
-      config.maxPipelineCommands,
-      config.maxArgs,
-    );
-    commands.forEach((command) => checkPolicy(config, command));
-    try {
-      const replies = await config.executor.transaction(commands, { bytes: true });
-      return c.json(replies.map((reply) => encodeEntry(reply, wantsBase64(c))));
-    } catch (error) {
-      if (error instanceof ValkeyCommandError) return c.json({ error: error.message }, 400);
-      throw error;
-    }
-  });
-
-  app.notFound((c) =>
-    c.json(
-      {
-        error: `No such endpoint: ${c.req.method} ${c.req.path}. Use POST /, /pipeline or /multi-exec.`,
-      },
-      404,
-    ),
-  );
-
-  app.onError((error, c) => {
-    const requestId = c.get('requestId');
-    if (error instanceof BadCommandError) return c.json({ error: error.message }, 400);
-    if (error instanceof DeniedError) {
-      config.logger.warn({ requestId, command: error.entry }, 'denied command');
-      return c.json({ error: error.message }, 403);
-    }
-    if (error instanceof ConnectionError || error instanceof TimeoutError) {
-      config.logger.error({ requestId, err: error.message }, 'backend unavailable');
-      return c.json({ error: `Valkey is unavailable: ${error.message}` }, 503);
-    }
-    config.logger.error({ requestId, err: error }, 'request failed');
-    return c.json(
-      { error: 'Internal proxy error; see the proxy log for the request id.', requestId },
-      500,
-    );
-  });
-
+  const exchange = exchanges(state);
+  if (state.cors.enabled) app.use('*', ...corsMiddleware(state.cors));
+  app.get('/healthz', (c) => health(state, c));
+  app.all('/', exchange(runBodyCommand));
+  app.all('/pipeline', exchange(batchRoute(false)));
+  app.all('/multi-exec', exchange(batchRoute(true)));
+  app.all('/subscribe/*', exchange(subscribeRoute(false)));
+  app.all('/psubscribe/*', exchange(subscribeRoute(true)));
+  // Every other path is the path form (`/set/key/value`): Hono calls this handler when no route
+  // matches, and a catch-all route instead would make every request run a chain of two handlers.
+  app.notFound(exchange(runPathForm));
+  // Errors of the CORS middleware, which runs before any route.
+  app.onError((error) => failure(state, undefined, error, {}));
   return app;
 }
 
-class DeniedError extends Error {
-  constructor(readonly entry: string) {
-    super(`Command ${entry} is denied by the proxy's policy; it is not available over REST.`);
+/**
+ * Wraps a route in what every protocol request shares: a request id, the in-flight count that
+ * shutdown waits for, the token check, the sync token of a 200, and the mapping of errors to
+ * JSON responses.
+ */
+function exchanges(state: ProxyState) {
+  const boot = randomBytes(3).toString('hex');
+  let requests = 0;
+  let writes = 0;
+  return (route: Route) =>
+    async (c: Context<Env>): Promise<Response> => {
+      const { incoming, outgoing } = c.env;
+      const id = `${boot}-${(++requests).toString(36)}`;
+      state.inFlight++;
+      outgoing.once('close', () => state.inFlight--);
+      if (state.log.logger.isLevelEnabled('debug')) logCompletion(state, incoming, outgoing, id);
+      const headers: Record<string, string> = { 'x-request-id': id };
+      if (state.draining) headers.connection = 'close';
+      try {
+        const body = await route(authenticate(state, incoming, outgoing, headers));
+        if (body instanceof Response) return body;
+        // Upstash clients send back the last sync token they saw. Any changing value satisfies
+        // them, as every request here reaches the same Valkey primary.
+        headers['upstash-sync-token'] = `${boot}-${(++writes).toString(36)}`;
+        return jsonResponse(200, body, headers);
+      } catch (error) {
+        return failure(state, id, error, headers);
+      }
+    };
+}
+
+/**
+ * Splits the request target and checks the token. Throws 401 for a bad token, 405 for OPTIONS
+ * and 503 while draining.
+ */
+function authenticate(
+  state: ProxyState,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  headers: Record<string, string>,
+): RouteRequest {
+  const url = incoming.url ?? '/';
+  const mark = url.indexOf('?');
+  const path = mark < 0 ? url : url.slice(0, mark);
+  const query = mark < 0 ? '' : url.slice(mark + 1);
+  if (incoming.method === 'OPTIONS') {
+    // With CORS configured, the CORS middleware handles preflights before any route runs.
+    throw new HttpError(405, 'Cross-origin requests are not enabled on this proxy.', {
+      allow: 'GET, HEAD, POST, PUT',
+    });
   }
-}
-
-function checkPolicy(config: ProxyAppConfig, command: string[]): void {
-  const entry = config.policy.deniedBy(command);
-  if (entry !== undefined) throw new DeniedError(entry);
-}
-
-function encodeEntry(reply: BatchReply, base64: boolean): { result: unknown } | { error: string } {
-  if (reply instanceof ValkeyCommandError) return { error: reply.message };
-  return { result: encodeResult(reply, base64) };
-}
-
-function wantsBase64(c: Context): boolean {
-  return c.req.header('upstash-encoding')?.toLowerCase() === 'base64';
-}
-
-async function readJson(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type');
-  if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
-    throw new BadCommandError(
-      `Content-Type ${JSON.stringify(type)} is not supported; send application/json.`,
+  if (state.draining) throw new HttpError(503, 'The proxy is shutting down; retry shortly.');
+  const grant = state.tokens.find(requestToken(incoming.headers.authorization, query));
+  if (!grant) {
+    state.log.limited(
+      'warn',
+      'unauthorized',
+      { id: headers['x-request-id'] },
+      'missing or invalid token',
+    );
+    throw new HttpError(
+      401,
+      'Unauthorized: pass a valid token as "Authorization: Bearer <token>".',
     );
   }
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new BadCommandError(
-      'The body is not valid JSON; send a JSON array such as ["GET","key"].',
-    );
+  const encoding = incoming.headers['upstash-encoding'];
+  const base64 = typeof encoding === 'string' && encoding.toLowerCase() === 'base64';
+  const clientGone = () => {
+    const controller = new AbortController();
+    outgoing.once('close', () => {
+      if (!outgoing.writableFinished) controller.abort(new Error('The client closed the request.'));
+    });
+    return controller.signal;
+  };
+  return {
+    state,
+    incoming,
+    method: incoming.method ?? 'GET',
+    path,
+    query,
+    grant,
+    base64,
+    headers,
+    clientGone,
+  };
+}
+
+/** `/healthz`: 200 when every ACL user's connection answers PING, else 503. No token needed. */
+async function health(state: ProxyState, c: Context<Env>): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (state.draining) return jsonResponse(503, { status: 'draining' }, headers);
+  const pings = await Promise.allSettled(
+    state.backends.all.map((executor) =>
+      executor.send(['PING'], { timeoutMs: state.healthTimeoutMs }),
+    ),
+  );
+  // An ACL user without PING still proves the server answers.
+  const down = pings.find(
+    (p) => p.status === 'rejected' && !(p.reason instanceof ValkeyCommandError),
+  );
+  if (down === undefined) {
+    return jsonResponse(200, { status: 'ok', backend: 'reachable' }, headers);
   }
+  const error = String((down as PromiseRejectedResult).reason?.message ?? down);
+  state.log.limited('error', 'health', { err: error, path: c.req.path }, 'health check failed');
+  return jsonResponse(503, { status: 'unavailable', backend: 'unreachable', error }, headers);
+}
+
+/** Builds the JSON response of a failed request. A 500 is logged with its stack under the request id. */
+function failure(
+  state: ProxyState,
+  id: string | undefined,
+  error: unknown,
+  headers: Record<string, string>,
+): Response {
+  if (error instanceof HttpError) {
+    if (error instanceof DeniedError) {
+      state.log.limited(
+        'warn',
+        `denied:${error.entry}`,
+        { id, command: error.entry },
+        'denied command',
+      );
+    } else if (error.status === 503) {
+      state.log.limited('error', 'unavailable', { id, err: error.message }, 'answered 503');
+    } else if (error.status === 413) {
+      state.log.limited('warn', 'too-large', { id }, 'request body over the limit');
+    }
+    return jsonResponse(error.status, { error: error.message }, { ...headers, ...error.headers });
+  }
+  state.log.logger.error({ id, err: describe(error) }, 'request failed');
+  return jsonResponse(
+    500,
+    { error: 'Internal proxy error; the proxy log has the details under this request id.', id },
+    headers,
+  );
+}
+
+/** An error's name, message and stack, without the fields a client error may carry (values). */
+function describe(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  return { type: error.name, message: error.message, stack: error.stack };
+}
+
+/** At debug level: one line per request with its route, status and time; never its values. */
+function logCompletion(
+  state: ProxyState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+): void {
+  const started = performance.now();
+  res.once('close', () => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const first = path.split('/')[1] ?? '';
+    const name = /^[A-Za-z_-]{1,32}$/.test(first) ? `/${first.toLowerCase()}` : '/';
+    state.log.logger.debug(
+      {
+        id,
+        method: req.method,
+        route: name,
+        status: res.statusCode,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
 }

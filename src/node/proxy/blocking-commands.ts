@@ -1,40 +1,28 @@
-import { BadCommandError } from './commands.js';
+import { BadCommandError } from './http-error.js';
+
+/** Blocking commands whose timeout, in seconds, is the last argument. */
+const TIMEOUT_LAST = new Set(['BLPOP', 'BRPOP', 'BRPOPLPUSH', 'BLMOVE', 'BZPOPMIN', 'BZPOPMAX']);
+/** Blocking commands whose timeout, in seconds, is the first argument. */
+const TIMEOUT_FIRST = new Set(['BLMPOP', 'BZMPOP']);
 
 /**
- * Returns how long a blocking command may block, in ms, or undefined for a command that does not
- * block. Zero timeouts (block forever) and timeouts over `maxBlockMs` are rejected.
+ * Returns how long a command may block the connection it runs on, in ms, or undefined for a
+ * command that does not block. A timeout of zero (or under 1 ms) blocks forever and is rejected,
+ * and so is one over `maxBlockMs`, so no request can hold a connection longer than the cap.
  */
 export function blockTimeMs(command: readonly string[], maxBlockMs: number): number | undefined {
   const name = command[0]!.toUpperCase();
-  let ms: number | undefined;
-  switch (name) {
-    case 'BLPOP':
-    case 'BRPOP':
-    case 'BRPOPLPUSH':
-    case 'BLMOVE':
-    case 'BZPOPMIN':
-    case 'BZPOPMAX':
-      ms = seconds(command.at(-1), name);
-      break;
-    case 'BLMPOP':
-    case 'BZMPOP':
-      ms = seconds(command[1], name);
-      break;
-    case 'XREAD':
-    case 'XREADGROUP': {
-      const index = command.findIndex((arg, i) => i > 0 && arg.toUpperCase() === 'BLOCK');
-      if (index < 0) return undefined;
-      ms = Number(command[index + 1]);
-      if (!Number.isFinite(ms) || ms < 0)
-        throw new BadCommandError(`${name} BLOCK needs a number of milliseconds.`);
-      break;
-    }
-    default:
-      return undefined;
-  }
-  if (ms === 0) {
+  let ms: number;
+  if (TIMEOUT_LAST.has(name)) ms = seconds(command.length > 1 ? command.at(-1) : undefined, name);
+  else if (TIMEOUT_FIRST.has(name)) ms = seconds(command[1], name);
+  else if (name === 'XREAD' || name === 'XREADGROUP') {
+    const block = streamBlockMs(command, name);
+    if (block === undefined) return undefined;
+    ms = block;
+  } else return undefined;
+  if (ms < 1) {
     throw new BadCommandError(
-      `${name} with timeout 0 would block forever; pass a timeout of at most ${maxBlockMs} ms.`,
+      `${name} with a timeout of 0 would block forever; pass a timeout of at most ${maxBlockMs} ms.`,
     );
   }
   if (ms > maxBlockMs) {
@@ -45,12 +33,27 @@ export function blockTimeMs(command: readonly string[], maxBlockMs: number): num
   return ms;
 }
 
+/** The BLOCK option of XREAD/XREADGROUP, looked for before STREAMS (later items are keys and ids). */
+function streamBlockMs(command: readonly string[], name: string): number | undefined {
+  for (let i = 1; i < command.length; i++) {
+    const word = command[i]!.toUpperCase();
+    if (word === 'STREAMS') return undefined;
+    if (word === 'GROUP') i += 2; // the group and consumer names may be any text
+    if (word !== 'BLOCK') continue;
+    const ms = Number(command[i + 1]);
+    if (command[i + 1] === undefined || !Number.isFinite(ms) || ms < 0) {
+      throw new BadCommandError(`${name} BLOCK needs a whole number of milliseconds.`);
+    }
+    return ms;
+  }
+  return undefined;
+}
+
 function seconds(arg: string | undefined, name: string): number {
   const value = Number(arg);
-  if (arg === undefined || !Number.isFinite(value) || value < 0) {
-    throw new BadCommandError(
-      `${name} needs a timeout in seconds as its ${name.startsWith('BLM') || name.startsWith('BZM') ? 'first' : 'last'} argument.`,
-    );
+  if (arg === undefined || arg.trim() === '' || !Number.isFinite(value) || value < 0) {
+    const where = TIMEOUT_FIRST.has(name) ? 'first' : 'last';
+    throw new BadCommandError(`${name} needs a timeout in seconds as its ${where} argument.`);
   }
   return value * 1000;
 }

@@ -1,7 +1,4 @@
-/** A request body entry that is not a valid command, with the reason for the 400. */
-export class BadCommandError extends Error {
-  override name = 'BadCommandError';
-}
+import { BadCommandError } from './http-error.js';
 
 /**
  * Validates one command of a request body: a non-empty array whose first item is the command

@@ -1,100 +1,125 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
-import { pino, type Logger } from 'pino';
-import { InvalidArgumentError } from '../../errors.js';
-import { TcpExecutor } from '../tcp-executor.js';
-import { createProxyApp } from './app.js';
-import { TokenTable, type TokenGrant } from './auth.js';
-import { CommandPolicy, DEFAULT_DENY } from './policy.js';
+import { createAdaptorServer } from '@hono/node-server';
+import { pino } from 'pino';
+import { TokenTable } from './auth.js';
+import { Backends } from './backends.js';
+import { CorsPolicy } from './cors.js';
+import { createProxyApp, type ProxyState } from './app.js';
+import { resolveOptions, type ProxyOptions } from './options.js';
+import { CommandPolicy } from './policy.js';
+import { ProxyLog } from './proxy-log.js';
+import { Subscriptions } from './subscriptions.js';
 
-export interface ProxyOptions {
-  /** Valkey to forward to, e.g. `redis://127.0.0.1:6379`. */
-  valkeyUrl: string;
-  /** Accepted bearer tokens (at least one). */
-  tokens: readonly (string | TokenGrant)[];
-  /** Port to listen on; 0 picks a free one. Default 8080. */
-  port?: number;
-  /** Address to listen on. Default 127.0.0.1. */
-  host?: string;
-  /** Largest request body, in bytes; larger ones get 413. Default 10 MiB. */
-  maxBodyBytes?: number;
-  /** Most commands in one `/pipeline` or `/multi-exec` body. Default 1000. */
-  maxPipelineCommands?: number;
-  /** Most items (name and arguments) in one command. Default 100000. */
-  maxArgs?: number;
-  /** Longest a blocking command may block, in ms; longer or zero timeouts get 400. Default 30000. */
-  maxBlockMs?: number;
-  /** Dedicated connections for blocking commands. Default 64. */
-  maxBlockingConnections?: number;
-  /** Time a command may take before the request fails with 503, in ms. Default 10000. */
-  commandTimeoutMs?: number;
-  /** Commands (or "COMMAND SUBCOMMAND" pairs) rejected with 403. Default `DEFAULT_DENY`. */
-  deny?: readonly string[];
-  /** pino logger. Default: JSON lines on stdout at level `info`. */
-  logger?: Logger;
-}
+export type { ProxyOptions } from './options.js';
 
 export interface RunningProxy {
   /** Base URL the proxy listens on, e.g. `http://127.0.0.1:8080`. */
   url: string;
   port: number;
-  /** Stops accepting requests, waits for those in flight, and closes the Valkey connections. */
+  /**
+   * Stops taking requests, ends subscription streams, waits up to `shutdownTimeoutMs` for the
+   * requests in flight, then closes the Valkey connections.
+   */
   close(): Promise<void>;
 }
 
 /** Starts the REST proxy and resolves once it listens. */
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
-  const grants = (options.tokens ?? []).map((t) => (typeof t === 'string' ? { token: t } : t));
-  if (
-    grants.length === 0 ||
-    grants.some((g) => typeof g.token !== 'string' || g.token.length < 8)
-  ) {
-    throw new InvalidArgumentError(
-      'tokens',
-      grants.length,
-      'Configure at least one token of 8 or more characters.',
-    );
-  }
-  const logger = options.logger ?? pino({ name: 'valkey-transport-proxy' });
-  const executor = new TcpExecutor({
-    url: options.valkeyUrl,
-    timeoutMs: options.commandTimeoutMs ?? 10_000,
-    // Answer 503 at once while Valkey is down instead of holding requests until they time out.
-    offlineQueue: false,
-    maxBlockingConnections: options.maxBlockingConnections ?? 64,
-  });
-  const app = createProxyApp({
-    executor,
-    tokens: new TokenTable(grants),
-    policy: new CommandPolicy(options.deny ?? DEFAULT_DENY),
-    logger,
-    maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024,
-    maxPipelineCommands: options.maxPipelineCommands ?? 1000,
-    maxArgs: options.maxArgs ?? 100_000,
-    maxBlockMs: options.maxBlockMs ?? 30_000,
-  });
-  const host = options.host ?? '127.0.0.1';
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, () =>
-      resolve(s),
-    );
-    s.once('error', reject);
-  });
+  const config = resolveOptions(options);
+  const tokens = new TokenTable(config.tokens);
+  const log = new ProxyLog(config.logger ?? pino({ name: 'valkey-transport-proxy' }));
+  const backends = new Backends(
+    {
+      valkeyUrl: config.valkeyUrl,
+      timeoutMs: config.requestTimeoutMs,
+      maxBlocking: config.maxBlockingConnections,
+      onConnectionEvent: (event, shared, message) => log.connectionEvent(event, shared, message),
+    },
+    tokens.grants,
+  );
+  await backends.firstAttempts(5000);
+  const state: ProxyState = {
+    tokens,
+    policy: new CommandPolicy(config.deny, config.allow),
+    backends,
+    subscriptions: new Subscriptions(
+      config.valkeyUrl,
+      config.maxSubscriptions,
+      config.requestTimeoutMs,
+    ),
+    cors: new CorsPolicy(config.corsOrigins),
+    log,
+    limits: config,
+    maxBlockMs: config.maxBlockMs,
+    timeoutMs: config.requestTimeoutMs,
+    healthTimeoutMs: Math.min(config.requestTimeoutMs, 2000),
+    draining: false,
+    inFlight: 0,
+  };
+  const server = createAdaptorServer({
+    fetch: createProxyApp(state).fetch,
+    serverOptions: {
+      // Bounds the time to receive a request, which also bounds draining an oversized body.
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
+    },
+    // The routes read every body they accept, or drain it after a 413 (http-io.ts), and node:http
+    // discards the unread body of a request once its response is sent. The adapter's own clean-up
+    // would instead close the connection 500 ms after a 413 whose body is still arriving.
+    autoCleanupIncoming: false,
+  }) as Server;
+  await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host}:${port}`;
-  logger.info({ url, valkey: redactUrl(options.valkeyUrl) }, 'proxy started');
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.logger.info(
+    {
+      url,
+      valkey: redactUrl(config.valkeyUrl),
+      tokens: tokens.grants.map((g) => ({ name: g.name, user: g.user, readOnly: g.readOnly })),
+      denied: state.policy.denied.length,
+      cors: config.corsOrigins,
+    },
+    'proxy started',
+  );
+  let closing: Promise<void> | undefined;
   return {
     url,
     port,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-      });
-      await executor.close();
-      logger.info({ url }, 'proxy stopped');
-    },
+    close: () => (closing ??= shutdown(server, state, backends, config.shutdownTimeoutMs)),
   };
+}
+
+async function shutdown(
+  server: Server,
+  state: ProxyState,
+  backends: Backends,
+  timeoutMs: number,
+): Promise<void> {
+  state.draining = true;
+  state.log.logger.info('proxy stopping: draining requests in flight');
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await state.subscriptions.close();
+  const deadline = Date.now() + timeoutMs;
+  while (state.inFlight > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const abandoned = state.inFlight;
+  server.closeAllConnections();
+  await closed;
+  await backends.close();
+  state.log.logger.info({ abandoned }, 'proxy stopped');
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 function redactUrl(url: string): string {
