@@ -20,6 +20,7 @@ export interface BackendOptions {
 export class Backends {
   readonly #factory = new ConnectionFactory();
   readonly #executors = new Map<string, TcpExecutor>();
+  #closing = false;
   /** The executor of each grant, found without building its key on every request. */
   readonly #byGrant = new WeakMap<object, TcpExecutor>();
   readonly #firstAttempts: Promise<void>[] = [];
@@ -52,6 +53,8 @@ export class Backends {
         maxBlockingConnections: this.options.maxBlocking,
         onConnectionEvent: (event, shared, message) => {
           if (shared) settle();
+          // Connections that close() ends are not lost, so they are not reported.
+          if (this.#closing) return;
           this.options.onConnectionEvent(event, shared, message);
         },
       });
@@ -96,6 +99,7 @@ export class Backends {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     await Promise.all(this.all.map((executor) => executor.close()));
     this.#executors.clear();
   }
