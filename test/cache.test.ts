@@ -10,16 +10,12 @@ import {
 } from '../src/node/index.js';
 import { startChildren } from './fixtures/spawn-children.js';
 import { adapters } from './support/adapters.js';
-import { countedTransport } from './support/round-trips.js';
-
-/** Polls `check` until it returns true; fails after `limitMs` so a broken TTL cannot hang. */
-async function eventually(check: () => Promise<boolean>, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { eventually } from './support/eventually.js';
+import {
+  countedTransport,
+  expectRejectedBeforeSending,
+  type BadInputCase,
+} from './support/round-trips.js';
 
 describe.each(adapters)('cache over $name', (adapter) => {
   const transport = adapter.create();
@@ -370,7 +366,7 @@ describe.each(adapters)('cache round trips over $name', (adapter) => {
     cyclic.self = cyclic;
     const bytes = counted.transport.cache<Uint8Array>('bytes', { codec: bytesCodec });
     const load = async () => 'v';
-    const cases: [string, () => Promise<unknown>][] = [
+    const cases: BadInputCase[] = [
       ['empty key', () => cache.get('')],
       ['key over 1024 characters', () => cache.set('k'.repeat(1025), 1)],
       ['non-string key', () => cache.has(5 as unknown as string)],
@@ -402,15 +398,7 @@ describe.each(adapters)('cache round trips over $name', (adapter) => {
       ['missing loader', () => cache.getOrSet('k', undefined as unknown as typeof load)],
       ['mget of a non-array', () => cache.mget('k' as unknown as string[])],
     ];
-    counted.reset();
-    for (const [name, operation] of cases) {
-      const error = await operation().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect({ name, error }).toEqual({ name, error: expect.any(InvalidArgumentError) });
-    }
-    expect(counted.count()).toBe(0);
+    await expectRejectedBeforeSending(counted, cases);
     expect(() => counted.transport.cache('bad namespace')).toThrow(InvalidArgumentError);
     expect(() => counted.transport.cache('n', { ttlMs: 0 })).toThrow(InvalidArgumentError);
   });

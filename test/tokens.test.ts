@@ -1,23 +1,15 @@
 // The token store over TCP and over HTTP through the proxy: one-time tokens, compare-and-set,
 // fencing counters and idempotency records, each atomic and one round trip.
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import {
-  InvalidArgumentError,
-  storedResponseCodec,
-  type StoredResponse,
-} from '../src/node/index.js';
+import { storedResponseCodec, type StoredResponse } from '../src/node/index.js';
 import { runChildren } from './fixtures/spawn-children.js';
 import { adapters } from './support/adapters.js';
-import { countedTransport } from './support/round-trips.js';
-
-/** Polls `check` until it returns true; fails after `limitMs` so a broken TTL cannot hang. */
-async function eventually(check: () => Promise<boolean>, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { eventually } from './support/eventually.js';
+import {
+  countedTransport,
+  expectRejectedBeforeSending,
+  type BadInputCase,
+} from './support/round-trips.js';
 
 describe.each(adapters)('token store over $name', (adapter) => {
   const transport = adapter.create();
@@ -268,7 +260,7 @@ describe.each(adapters)('token store round trips over $name', (adapter) => {
   it('rejects bad input before sending anything', async () => {
     const ttl = { ttlMs: 1000 };
     const begin = { fingerprint: 'f', ttlMs: 1000, lockMs: 1000 };
-    const cases: [string, () => Promise<unknown>][] = [
+    const cases: BadInputCase[] = [
       ['key with a space', () => tokens.issue('bad key', ttl)],
       ['key with braces', () => tokens.get('{slot}')],
       ['empty key', () => tokens.consume('', 'x')],
@@ -289,15 +281,7 @@ describe.each(adapters)('token store round trips over $name', (adapter) => {
     function transport2() {
       return counted.transport.tokens({ maxValueBytes: 1000 });
     }
-    counted.reset();
-    for (const [name, operation] of cases) {
-      const error = await operation().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect({ name, error }).toEqual({ name, error: expect.any(InvalidArgumentError) });
-    }
-    expect(counted.count()).toBe(0);
+    await expectRejectedBeforeSending(counted, cases);
   });
 
   it('names the value and the fix in errors', async () => {

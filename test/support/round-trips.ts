@@ -1,9 +1,10 @@
 // Transports that count their round trips: proxy requests over HTTP (through a counting fetch),
 // executor calls over TCP. Tests use them to prove that an operation is one round trip and that
 // bad input sends nothing.
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import {
   HttpExecutor,
+  InvalidArgumentError,
   ValkeyTransport,
   type BatchReply,
   type Command,
@@ -68,4 +69,26 @@ export function countedTransport(adapter: AdapterCase): CountedTransport {
     count: () => counting.calls,
     reset: () => (counting.calls = 0),
   };
+}
+
+/** A named call that must reject with `InvalidArgumentError`. */
+export type BadInputCase = readonly [name: string, operation: () => Promise<unknown>];
+
+/**
+ * Runs each case and checks that it rejects with an `InvalidArgumentError` and that none of them
+ * made a round trip: bad input must be rejected before anything is sent.
+ */
+export async function expectRejectedBeforeSending(
+  counted: CountedTransport,
+  cases: readonly BadInputCase[],
+): Promise<void> {
+  counted.reset();
+  for (const [name, operation] of cases) {
+    const error = await operation().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect({ name, error }).toEqual({ name, error: expect.any(InvalidArgumentError) });
+  }
+  expect(counted.count()).toBe(0);
 }
