@@ -1,4 +1,4 @@
-// G1 (missed heartbeats, draining) and G2 (late replies, expired frames).
+// Instances that miss heartbeats or drain, and replies that come after the request's deadline.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Dispatcher,
@@ -46,7 +46,7 @@ describe.each(adapters)('gateway cases over $name', (adapter) => {
     return response.status === 200 ? String((await response.json()).instanceId) : response.status;
   };
 
-  it('G1: stops routing to an instance that stopped heartbeating', async () => {
+  it('stops routing to an instance that stopped heartbeating', async () => {
     const prefix = uniquePrefix();
     transport = adapter.create({ prefix });
     const [a, b] = await Promise.all([child(prefix), child(prefix)]);
@@ -79,7 +79,7 @@ describe.each(adapters)('gateway cases over $name', (adapter) => {
     expect(await whoami(dispatcher)).toBe(503);
   });
 
-  it('G1: a draining instance finishes its requests but gets no new ones', async () => {
+  it('a draining instance finishes its requests but gets no new ones', async () => {
     const prefix = uniquePrefix();
     transport = adapter.create({ prefix });
     const dispatcher = new Dispatcher(transport, {
@@ -113,7 +113,7 @@ describe.each(adapters)('gateway cases over $name', (adapter) => {
     expect(ids).toEqual([b.instanceId]);
   });
 
-  it('G2: a late reply leaves nothing behind', async () => {
+  it('a late reply leaves nothing behind', async () => {
     transport = adapter.create();
     const ran = new Map<string, number>();
     let release = () => {};
@@ -154,7 +154,7 @@ describe.each(adapters)('gateway cases over $name', (adapter) => {
     expect(await replyKeysLeft(transport)).toEqual([]);
   });
 
-  it('G2: an unread reply expires', async () => {
+  it('an unread reply expires', async () => {
     transport = adapter.create();
     const instance = await serve({
       transport,

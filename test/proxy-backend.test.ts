@@ -1,13 +1,13 @@
-// Proxy cases that need a Valkey of their own: P3 (backend down, then up, without a restart of
-// the proxy), P6 (NOSCRIPT after a script flush), a Valkey restart under a running proxy, and
-// tokens mapped to ACL users that Valkey itself holds to their commands and keys.
+// Proxy faults that need a Valkey of their own: a backend down and then up without a restart of
+// the proxy, NOSCRIPT after a script flush, a Valkey restart under a running proxy, and tokens
+// mapped to ACL users that Valkey itself holds to their commands and keys.
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningProxy } from '../src/node/index.js';
 import { freePort, startValkey, type ValkeyServer } from '../scripts/lib/valkey-server.js';
 import { caller, memoryLogger, ownProxy, OWN_TOKEN } from './fixtures/proxy-helpers.js';
 
-describe('P3 backend down', () => {
+describe('backend down', () => {
   let valkey: ValkeyServer | undefined;
   let proxy: RunningProxy;
   afterAll(async () => {
@@ -119,7 +119,7 @@ describe('a Valkey that stops answering', () => {
   });
 });
 
-describe('P6 NOSCRIPT inside a pipeline', () => {
+describe('NOSCRIPT inside a pipeline', () => {
   let valkey: ValkeyServer;
   let proxy: RunningProxy;
   beforeAll(async () => {

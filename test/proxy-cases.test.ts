@@ -1,5 +1,5 @@
-// The cases of shared/cases/proxy.md that run against the shared proxy: P1, P2, P4, P5, P7, P8,
-// P9 and P10, each for its whole kind. P3 and P6 need a Valkey of their own (proxy-backend.test.ts).
+// Faults seen in real REST proxies, each tested for its whole kind against the shared proxy. The
+// ones that need a Valkey of their own (backend down, script flush) are in proxy-backend.test.ts.
 import { request } from 'node:http';
 import { createClient, RESP_TYPES } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -26,7 +26,7 @@ beforeAll(() => {
   p = uniquePrefix();
 });
 
-describe('P1 base64 encoding', () => {
+describe('base64 encoding', () => {
   it('encodes GET and PING, on POST / and in a pipeline', async () => {
     await h.post('/', ['SET', key('foo'), 'bar']);
     expect((await h.post('/', ['GET', key('foo')])).json).toEqual({ result: 'YmFy' });
@@ -63,7 +63,7 @@ describe('P1 base64 encoding', () => {
   });
 });
 
-describe('P2 concurrent transactions', () => {
+describe('concurrent transactions', () => {
   it('never interleaves a transaction with other requests', async () => {
     const names = ['a', 'b', 'c'].map(key);
     const transactions = names.map((name) => h.post('/multi-exec', [['SET', name, 'foo']]));
@@ -79,7 +79,7 @@ describe('P2 concurrent transactions', () => {
   });
 });
 
-describe('P4 bad tokens', () => {
+describe('bad tokens', () => {
   const attempts: [string, Record<string, string>, string][] = [
     ['a wrong bearer token', { authorization: 'Bearer wrong' }, ''],
     ['no Authorization header', {}, ''],
@@ -111,7 +111,7 @@ describe('P4 bad tokens', () => {
   });
 });
 
-describe('P5 garbage in', () => {
+describe('garbage in', () => {
   const bad: [string, string, string, Record<string, string>, RegExp][] = [
     ['not JSON', '/', 'not json', {}, /not valid JSON/],
     ['text/plain', '/', '["PING"]', { 'content-type': 'text/plain' }, /Content-Type "text\/plain"/],
@@ -162,7 +162,7 @@ describe('P5 garbage in', () => {
   });
 });
 
-describe('P7 characters and bytes', () => {
+describe('characters and bytes', () => {
   it('round-trips astral characters as strict JSON without base64', async () => {
     const text = '🫶 Zoë 𝄞 \u2028 "quoted" \\';
     await plain.post('/', ['HSET', key('h'), 'f', text]);
@@ -182,7 +182,7 @@ describe('P7 characters and bytes', () => {
   });
 });
 
-describe('P8 oversized bodies', () => {
+describe('oversized bodies', () => {
   const big = 'x'.repeat(11 * 1024 * 1024);
 
   it('answers 413 with a whole JSON body to fetch', async () => {
@@ -241,7 +241,7 @@ function rawPost(target: string, body: Buffer, withLength: boolean) {
   );
 }
 
-describe('P9 errors inside a transaction', () => {
+describe('errors inside a transaction', () => {
   it('keeps run-time errors in place and answers 200', async () => {
     await h.post('/', ['SET', key('s'), 'x']);
     const answer = await h.post('/multi-exec', [
@@ -267,7 +267,7 @@ describe('P9 errors inside a transaction', () => {
   });
 });
 
-describe('P10 connection state', () => {
+describe('connection state', () => {
   const stateful = [
     ['SELECT', '1'],
     ['CLIENT', 'SETNAME', 'x'],
