@@ -73,15 +73,17 @@ export function resolveOptions(options: ProxyOptions): ResolvedOptions {
   for (const name of [...counts, 'maxBlockMs', 'maxBlockingConnections'] as const) {
     wholeNumber(name, resolved[name], 1);
   }
-  wholeNumber('port', resolved.port, 0);
+  wholeNumber('port', resolved.port, 0, 65535);
   wholeNumber('maxSubscriptions', resolved.maxSubscriptions, 0);
   wholeNumber('shutdownTimeoutMs', resolved.shutdownTimeoutMs, 0);
   return resolved;
 }
 
-function wholeNumber(name: string, value: unknown, min: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(name, value, `Pass a whole number of at least ${min}.`);
+function wholeNumber(name: string, value: unknown, min: number, max?: number): void {
+  const valid = typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+  if (!valid || (max !== undefined && value > max)) {
+    const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new InvalidArgumentError(name, value, `Pass a whole number ${range}.`);
   }
 }
 
