@@ -25,6 +25,9 @@ import {
   timedOut,
 } from './error-responses.js';
 
+/** Longest delay `setTimeout` accepts (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export interface DispatchOptions {
   /** Time a request may take end to end, in ms; then the gateway returns 504. Default 10000. */
   timeoutMs?: number;
@@ -76,6 +79,14 @@ export class Dispatcher {
   constructor(transport: ValkeyTransport, options: DispatchOptions = {}) {
     this.#transport = transport;
     this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? 10_000);
+    if (this.#timeoutMs > MAX_TIMER_MS) {
+      // setTimeout fires at once for longer delays, which would turn every request into a 504.
+      throw new InvalidArgumentError(
+        'timeoutMs',
+        this.#timeoutMs,
+        `Pass at most ${MAX_TIMER_MS} ms (about 24.8 days).`,
+      );
+    }
     this.#maxBodyBytes = positive('maxBodyBytes', options.maxBodyBytes ?? 1024 * 1024);
     this.#maxHeaderBytes = positive('maxHeaderBytes', options.maxHeaderBytes ?? 64 * 1024);
     const tableCacheMs = positive('tableCacheMs', options.tableCacheMs ?? 1000);
