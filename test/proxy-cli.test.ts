@@ -61,6 +61,7 @@ describe('valkey-transport proxy --help', () => {
   it.each([
     [['--port', '70000'], /Invalid port: 70000\. Pass a whole number from 0 to 65535/],
     [['--log-level', 'loud'], /Invalid --log-level: "loud"\. Use one of: fatal, error/],
+    [['--timeout', '3000000000'], /Invalid requestTimeoutMs \+ maxBlockMs: 3000030000\./],
   ])('rejects %j before connecting', (args, message) => {
     const base = ['--valkey-url', inject('valkeyUrl'), '--token', TOKEN];
     const result = spawnSync(process.execPath, [...CLI, ...base, ...args], {

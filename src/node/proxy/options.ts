@@ -46,6 +46,9 @@ export interface ProxyOptions {
 
 export type ResolvedOptions = Required<Omit<ProxyOptions, 'logger'>> & { logger?: Logger };
 
+/** Longest delay `setTimeout` accepts (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** The defaults of every optional setting (the CLI's help prints them from here). */
 export const PROXY_DEFAULTS = {
   port: 8080,
@@ -76,6 +79,15 @@ export function resolveOptions(options: ProxyOptions): ResolvedOptions {
   wholeNumber('port', resolved.port, 0, 65535);
   wholeNumber('maxSubscriptions', resolved.maxSubscriptions, 0);
   wholeNumber('shutdownTimeoutMs', resolved.shutdownTimeoutMs, 0);
+  // A blocking command's deadline is its block time plus the request timeout, on one setTimeout,
+  // which fires at once for delays over 2^31 - 1 ms.
+  if (resolved.requestTimeoutMs + resolved.maxBlockMs > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(
+      'requestTimeoutMs + maxBlockMs',
+      resolved.requestTimeoutMs + resolved.maxBlockMs,
+      `Keep the sum at most ${MAX_TIMER_MS} ms (about 24.8 days).`,
+    );
+  }
   return resolved;
 }
 
