@@ -4,12 +4,13 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningProxy } from '../src/node/index.js';
 import { startValkey, type ValkeyServer } from '../scripts/lib/valkey-server.js';
-import { caller, ownProxy, OWN_TOKEN } from './fixtures/proxy-helpers.js';
+import { caller, memoryLogger, ownProxy, OWN_TOKEN } from './fixtures/proxy-helpers.js';
 
 let valkey: ValkeyServer;
 let proxy: RunningProxy;
 let h: ReturnType<typeof caller>;
 const TIMEOUT_MS = 1000;
+const log = memoryLogger('info');
 
 beforeAll(async () => {
   valkey = await startValkey();
@@ -17,6 +18,7 @@ beforeAll(async () => {
     requestTimeoutMs: TIMEOUT_MS,
     maxBlockMs: 3000,
     maxSubscriptions: 2,
+    logger: log.logger,
   });
   h = caller(proxy.url, OWN_TOKEN, false);
 });
@@ -83,5 +85,23 @@ describe('hostile requests', () => {
     controller.abort();
     expect(opened.filter((status) => status === 200)).toHaveLength(2);
     expect(opened.filter((status) => status === 503)).toHaveLength(4);
+  });
+
+  it('client gone mid-body logs no failure', async () => {
+    const { port } = new URL(proxy.url);
+    for (const path of ['/', '/pipeline', '/set/key']) {
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\n` +
+          `Authorization: Bearer ${OWN_TOKEN}\r\nContent-Type: application/json\r\n` +
+          'Content-Length: 1000\r\n\r\n["GE',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const failures = log.lines().filter((line) => line.includes('request failed'));
+    expect(failures).toEqual([]);
   });
 });
