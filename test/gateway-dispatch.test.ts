@@ -272,3 +272,17 @@ describe('dispatch through a proxy with a small blocking pool', () => {
     }
   });
 });
+
+describe('Dispatcher options', () => {
+  it('rejects a timeout setTimeout cannot hold', async () => {
+    const transport = createTransport(inject('valkeyUrl')) as ValkeyTransport;
+    try {
+      expect(() => new Dispatcher(transport, { timeoutMs: 3e9 })).toThrow(
+        /Invalid timeoutMs: 3000000000\. Pass at most 2147483647 ms/,
+      );
+      expect(() => new Dispatcher(transport, { timeoutMs: 2_147_483_647 })).not.toThrow();
+    } finally {
+      await transport.close();
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startValkey, type ValkeyServer } from '../scripts/lib/valkey-server.js';
 import { caller } from './fixtures/proxy-helpers.js';
 
@@ -56,6 +56,21 @@ describe('valkey-transport proxy --help', () => {
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/Configure at least one token/);
+  });
+
+  it.each([
+    [['--port', '70000'], /Invalid port: 70000\. Pass a whole number from 0 to 65535/],
+    [['--log-level', 'loud'], /Invalid --log-level: "loud"\. Use one of: fatal, error/],
+    [['--timeout', '3000000000'], /Invalid requestTimeoutMs \+ maxBlockMs: 3000030000\./],
+  ])('rejects %j before connecting', (args, message) => {
+    const base = ['--valkey-url', inject('valkeyUrl'), '--token', TOKEN];
+    const result = spawnSync(process.execPath, [...CLI, ...base, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, PROXY_TOKENS: '', PROXY_CONFIG: '' },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).not.toMatch(/Valkey connection ready/);
   });
 });
 

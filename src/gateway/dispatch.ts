@@ -22,8 +22,18 @@ import {
   headersTooLarge,
   malformedReply,
   noRoute,
+  stalled,
   timedOut,
 } from './error-responses.js';
+
+/** Longest delay `setTimeout` accepts (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Time past the deadline that a dispatch may take before it returns 504 whatever it waits on, in
+ * ms. The reply wait ends at the deadline itself, so this only cuts off steps that stall.
+ */
+const DEADLINE_MARGIN_MS = 1000;
 
 export interface DispatchOptions {
   /** Time a request may take end to end, in ms; then the gateway returns 504. Default 10000. */
@@ -76,6 +86,14 @@ export class Dispatcher {
   constructor(transport: ValkeyTransport, options: DispatchOptions = {}) {
     this.#transport = transport;
     this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? 10_000);
+    if (this.#timeoutMs > MAX_TIMER_MS) {
+      // setTimeout fires at once for longer delays, which would turn every request into a 504.
+      throw new InvalidArgumentError(
+        'timeoutMs',
+        this.#timeoutMs,
+        `Pass at most ${MAX_TIMER_MS} ms (about 24.8 days).`,
+      );
+    }
     this.#maxBodyBytes = positive('maxBodyBytes', options.maxBodyBytes ?? 1024 * 1024);
     this.#maxHeaderBytes = positive('maxHeaderBytes', options.maxHeaderBytes ?? 64 * 1024);
     const tableCacheMs = positive('tableCacheMs', options.tableCacheMs ?? 1000);
@@ -108,10 +126,21 @@ export class Dispatcher {
    * It never rejects.
    */
   async dispatch(request: Request): Promise<Response> {
+    const started = Date.now();
+    const work = this.#dispatch(request, started).catch(forwardFailed);
+    // A stalled Valkey or proxy would otherwise hold the request for the executor's own timeout
+    // (10 s over HTTP), past this dispatcher's deadline. The work left behind settles on its own.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<Response>((resolve) => {
+      timer = setTimeout(
+        () => resolve(stalled(request, this.#timeoutMs)),
+        this.#timeoutMs + DEADLINE_MARGIN_MS,
+      );
+    });
     try {
-      return await this.#dispatch(request, Date.now());
-    } catch (error) {
-      return forwardFailed(error);
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -38,6 +38,11 @@ export function timedOut(route: RouteMatch, method: string, path: string, ms: nu
   return jsonError(504, `${service} did not reply to ${method} ${path} within ${ms} ms.`);
 }
 
+export function stalled(request: Request, ms: number): Response {
+  const path = new URL(request.url).pathname;
+  return jsonError(504, `The gateway could not forward ${request.method} ${path} within ${ms} ms.`);
+}
+
 export function malformedReply(route: RouteMatch): Response {
   return jsonError(502, `${route.service} ${route.version} sent a malformed reply.`);
 }

@@ -15,6 +15,12 @@ import {
 const ORIGIN = 'http://service.internal';
 /** How long a reply outlives its request's deadline before it expires unread, in ms. */
 const REPLY_GRACE_MS = 5000;
+/**
+ * Time a handler may run on after its `request.signal` aborts, in ms. After that the instance
+ * stops waiting for it, so a handler that ignores the signal cannot hold a concurrency slot, the
+ * lease, or `stop()` forever.
+ */
+const ABANDON_AFTER_ABORT_MS = 1000;
 /** Longest delay `setTimeout` accepts (2^31 - 1 ms); a frame's deadline may lie further out. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -95,16 +101,56 @@ async function runHandler(
   if (!match) {
     return jsonFrame(404, `${context.service} has no route for ${frame.method} ${frame.path}.`);
   }
+  const [handler, params] = match;
+  const run = async () =>
+    responseToFrame(await handler(frameToRequest(frame, ORIGIN, signal), params));
   try {
-    const [handler, params] = match;
-    return await responseToFrame(await handler(frameToRequest(frame, ORIGIN, signal), params));
+    return await settledOrAbandoned(run(), signal);
   } catch (error) {
     context.report(error);
+    if (error instanceof HandlerAbandonedError) {
+      return jsonFrame(
+        504,
+        `${context.service} did not finish ${frame.method} ${frame.path} before its deadline.`,
+      );
+    }
     return jsonFrame(
       502,
       `${context.service} failed to handle ${frame.method} ${frame.path}: ${String(error)}`,
     );
   }
+}
+
+/** Raised when a handler still runs `ABANDON_AFTER_ABORT_MS` after its signal aborted. */
+class HandlerAbandonedError extends Error {
+  constructor(reason: unknown) {
+    super(
+      `The handler ignored its aborted request.signal (${String(reason)}) for ${ABANDON_AFTER_ABORT_MS} ms; its result is dropped.`,
+    );
+    this.name = 'HandlerAbandonedError';
+  }
+}
+
+/**
+ * Settles as `work` does, or rejects with `HandlerAbandonedError` once `signal` has been aborted
+ * for `ABANDON_AFTER_ABORT_MS` while `work` still runs. The abandoned work is not stopped.
+ */
+function settledOrAbandoned<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      timer = setTimeout(
+        () => reject(new HandlerAbandonedError(signal.reason)),
+        ABANDON_AFTER_ABORT_MS,
+      );
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
 }
 
 function isRequestFrame(frame: RequestFrame): boolean {

@@ -33,20 +33,25 @@ export function blockTimeMs(command: readonly string[], maxBlockMs: number): num
   return ms;
 }
 
-/** The BLOCK option of XREAD/XREADGROUP, looked for before STREAMS (later items are keys and ids). */
+/**
+ * The BLOCK option of XREAD/XREADGROUP, looked for before STREAMS (later items are keys and ids).
+ * Valkey takes the last BLOCK given, so this does too: `BLOCK 100 BLOCK 0` blocks forever.
+ */
 function streamBlockMs(command: readonly string[], name: string): number | undefined {
+  let block: number | undefined;
   for (let i = 1; i < command.length; i++) {
     const word = command[i]!.toUpperCase();
-    if (word === 'STREAMS') return undefined;
+    if (word === 'STREAMS') break;
     if (word === 'GROUP') i += 2; // the group and consumer names may be any text
     if (word !== 'BLOCK') continue;
     const ms = Number(command[i + 1]);
     if (command[i + 1] === undefined || !Number.isFinite(ms) || ms < 0) {
       throw new BadCommandError(`${name} BLOCK needs a whole number of milliseconds.`);
     }
-    return ms;
+    block = ms;
+    i++;
   }
-  return undefined;
+  return block;
 }
 
 function seconds(arg: string | undefined, name: string): number {

@@ -217,8 +217,19 @@ export function parseProxyArgs(
       'redis://127.0.0.1:6379',
     tokens,
   };
-  return { options, logLevel: (values['log-level'] as string | undefined) ?? 'info' };
+  const logLevel = (values['log-level'] as string | undefined) ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new InvalidArgumentError(
+      '--log-level',
+      logLevel,
+      `Use one of: ${LOG_LEVELS.join(', ')}.`,
+    );
+  }
+  return { options, logLevel };
 }
+
+/** The levels of pino's default level set. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function wholeNumber(flag: string, value: string): number {
   const parsed = Number(value);

@@ -41,6 +41,12 @@ export function parseCommandList(value: unknown, maxCommands: number, maxArgs: n
 }
 
 function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    // Arrays nested deeper than the stack allows: JSON.parse accepts them, stringify does not.
+    text = Array.isArray(value) ? '[...]' : typeof value;
+  }
   return text.length > 60 ? `${text.slice(0, 60)}...` : text;
 }

@@ -33,7 +33,11 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       reject(tooLarge());
     });
     req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.once('error', reject);
+    req.once('error', (error: NodeJS.ErrnoException) => {
+      // A client that hangs up mid-body is no proxy failure, so it must not be logged as one.
+      if (error.code !== 'ECONNRESET') return reject(error);
+      reject(new HttpError(400, 'The client closed the connection before sending the whole body.'));
+    });
   });
 }
 

@@ -46,6 +46,9 @@ export interface ProxyOptions {
 
 export type ResolvedOptions = Required<Omit<ProxyOptions, 'logger'>> & { logger?: Logger };
 
+/** Longest delay `setTimeout` accepts (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** The defaults of every optional setting (the CLI's help prints them from here). */
 export const PROXY_DEFAULTS = {
   port: 8080,
@@ -73,15 +76,26 @@ export function resolveOptions(options: ProxyOptions): ResolvedOptions {
   for (const name of [...counts, 'maxBlockMs', 'maxBlockingConnections'] as const) {
     wholeNumber(name, resolved[name], 1);
   }
-  wholeNumber('port', resolved.port, 0);
+  wholeNumber('port', resolved.port, 0, 65535);
   wholeNumber('maxSubscriptions', resolved.maxSubscriptions, 0);
   wholeNumber('shutdownTimeoutMs', resolved.shutdownTimeoutMs, 0);
+  // A blocking command's deadline is its block time plus the request timeout, on one setTimeout,
+  // which fires at once for delays over 2^31 - 1 ms.
+  if (resolved.requestTimeoutMs + resolved.maxBlockMs > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(
+      'requestTimeoutMs + maxBlockMs',
+      resolved.requestTimeoutMs + resolved.maxBlockMs,
+      `Keep the sum at most ${MAX_TIMER_MS} ms (about 24.8 days).`,
+    );
+  }
   return resolved;
 }
 
-function wholeNumber(name: string, value: unknown, min: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(name, value, `Pass a whole number of at least ${min}.`);
+function wholeNumber(name: string, value: unknown, min: number, max?: number): void {
+  const valid = typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+  if (!valid || (max !== undefined && value > max)) {
+    const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new InvalidArgumentError(name, value, `Pass a whole number ${range}.`);
   }
 }
 

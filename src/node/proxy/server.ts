@@ -63,6 +63,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       // Bounds the time to receive a request, which also bounds draining an oversized body.
       requestTimeout: config.requestTimeoutMs,
       headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
+      // node:http checks both timeouts only this often (30 s by default), so a request that
+      // trickles in would be held up to 30 s past its timeout.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, config.requestTimeoutMs / 4)),
     },
     // The routes read every body they accept, or drain it after a 413 (http-io.ts), and node:http
     // discards the unread body of a request once its response is sent. The adapter's own clean-up

@@ -20,6 +20,8 @@ export class Subscriptions {
   readonly #clients = new Map<string, Promise<Subscriber>>();
   /** The `end` function of every open stream. */
   readonly #streams = new Set<() => void>();
+  /** Streams still subscribing: they hold a slot, so concurrent requests cannot pass the cap. */
+  #starting = 0;
 
   constructor(
     private readonly valkeyUrl: string,
@@ -29,7 +31,7 @@ export class Subscriptions {
   ) {}
 
   get open(): number {
-    return this.#streams.size;
+    return this.#streams.size + this.#starting;
   }
 
   /**
@@ -42,7 +44,7 @@ export class Subscriptions {
     names: string[],
     headers: Record<string, string>,
   ): Promise<Response> {
-    if (this.#streams.size >= this.maxStreams) {
+    if (this.open >= this.maxStreams) {
       throw new UnavailableError(`All ${this.maxStreams} subscription streams are in use.`, 5);
     }
     const listeners: [string, Listener][] = [];
@@ -69,12 +71,15 @@ export class Subscriptions {
           : client.subscribe(name, listener, true));
       }
     };
+    this.#starting++;
     try {
       await withDeadline(subscribe(), this.timeoutMs);
     } catch (error) {
       release();
       if (error instanceof ErrorReply) throw new HttpError(400, error.message);
       throw new UnavailableError(`Cannot subscribe: Valkey is unavailable (${String(error)}).`);
+    } finally {
+      this.#starting--;
     }
     const kind = pattern ? 'psubscribe' : 'subscribe';
     names.forEach((name, i) => events.send(`data: ${kind},${name},${i + 1}\n\n`));
