@@ -1,6 +1,14 @@
 import { isNoScript } from './errors.js';
 import type { BatchReply, CommandArg, CommandExecutor, CommandOptions, Reply } from './executor.js';
 
+/** Every script created in this process, so the proxy can run exactly the library's own. */
+const definedScripts = new Set<Script>();
+
+/** Returns every `Script` created so far in this process (the library creates its own on import). */
+export function allScripts(): readonly Script[] {
+  return [...definedScripts];
+}
+
 /**
  * A Lua script sent with EVALSHA, falling back to EVAL when the server answers NOSCRIPT (after a
  * restart, a failover or SCRIPT FLUSH). The SHA-1 is computed with Web Crypto, so this runs at
@@ -13,7 +21,9 @@ export class Script {
     /** Short name used in error messages. */
     readonly name: string,
     readonly source: string,
-  ) {}
+  ) {
+    definedScripts.add(this);
+  }
 
   async sha(): Promise<string> {
     if (this.#sha === undefined) {

@@ -124,7 +124,7 @@ describe('NOSCRIPT inside a pipeline', () => {
   let proxy: RunningProxy;
   beforeAll(async () => {
     valkey = await startValkey();
-    proxy = await ownProxy(valkey.url);
+    proxy = await ownProxy(valkey.url, { scripts: 'any' });
   });
   afterAll(async () => {
     await proxy.close();

@@ -20,7 +20,8 @@ interface Step {
 }
 
 const tcp = createClient({ url: inject('valkeyUrl'), RESP: 2 });
-const redis = new Redis({ url: inject('proxyUrl'), token: inject('proxyToken') });
+// The proxy that runs any script, because the Script helper sends scripts of its own.
+const redis = new Redis({ url: inject('anyScriptProxyUrl'), token: inject('proxyToken') });
 beforeAll(() => tcp.connect());
 afterAll(() => tcp.destroy());
 

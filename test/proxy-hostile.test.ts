@@ -1,8 +1,11 @@
 // Requests a hostile client sends the proxy: a body that trickles in, deeply nested JSON, a
-// repeated BLOCK option, and many subscriptions opened at once against a small cap.
+// repeated BLOCK option, many subscriptions opened at once against a small cap, and Lua scripts
+// that are not the library's own (the deny list cannot see the commands a script runs).
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningProxy } from '../src/node/index.js';
+import { allScripts } from '../src/script.js';
 import { startValkey, type ValkeyServer } from '../scripts/lib/valkey-server.js';
 import { caller, memoryLogger, ownProxy, OWN_TOKEN } from './fixtures/proxy-helpers.js';
 
@@ -103,5 +106,40 @@ describe('hostile requests', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const failures = log.lines().filter((line) => line.includes('request failed'));
     expect(failures).toEqual([]);
+  });
+});
+
+describe('scripts outside the library', () => {
+  const flush = "return redis.call('FLUSHALL')";
+
+  it('refuses foreign scripts on every endpoint', async () => {
+    await h.post('/', ['SET', 'survivor', 'yes']);
+    const foreignSha = createHash('sha1').update(flush).digest('hex');
+    const attempts = [
+      await h.post('/', ['EVAL', flush, '0']),
+      await h.post('/', ['eval_ro', 'return 1', '0']),
+      await h.post('/', ['EVALSHA', foreignSha, '0']),
+      await h.post('/', ['FCALL', 'anything', '0']),
+      await h.post('/pipeline', [['PING'], ['Eval', flush, '0']]),
+      await h.post('/multi-exec', [['EVAL', flush, '0']]),
+      await h.get(`/eval/${encodeURIComponent(flush)}/0`),
+    ];
+    for (const answer of attempts) {
+      expect(answer.status).toBe(403);
+      expect(answer.json.error).toMatch(/--scripts any/);
+    }
+    expect((await h.post('/', ['GET', 'survivor'])).json).toEqual({ result: 'yes' });
+  });
+
+  it("runs the library's own scripts by EVAL and EVALSHA", async () => {
+    const script = allScripts()[0]!;
+    const sha = createHash('sha1').update(script.source).digest('hex');
+    // Valkey has not loaded it yet: the proxy lets it through and Valkey answers NOSCRIPT.
+    const bySha = await h.post('/', ['EVALSHA', sha, '0']);
+    expect(bySha.status).toBe(400);
+    expect(bySha.json.error).toMatch(/^NOSCRIPT/);
+    // By source it reaches Valkey, which runs it (any reply but the proxy's 403 will do).
+    const bySource = await h.post('/', ['EVAL', script.source, '0']);
+    expect(bySource.status).not.toBe(403);
   });
 });

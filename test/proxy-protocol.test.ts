@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, caller } from './fixtures/proxy-helpers.js';
 import { uniquePrefix } from './support/adapters.js';
 
-const url = inject('proxyUrl');
+// The proxy that runs any script: the reply-shape checks build replies with EVAL.
+const url = inject('anyScriptProxyUrl');
 const token = inject('proxyToken');
 const plain = caller(url, token, false);
 const auth = { authorization: `Bearer ${token}` };

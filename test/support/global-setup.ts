@@ -10,6 +10,8 @@ declare module 'vitest' {
     valkeyUrl: string;
     proxyUrl: string;
     proxyToken: string;
+    /** A second proxy on the same Valkey that runs any Lua script, as a plain Upstash endpoint. */
+    anyScriptProxyUrl: string;
   }
 }
 
@@ -24,11 +26,20 @@ export default async function setup(project: TestProject) {
     port: 0,
     logger: pino({ level: 'silent' }),
   });
+  const anyScriptProxy = await startProxy({
+    valkeyUrl,
+    tokens: [proxyToken],
+    port: 0,
+    scripts: 'any',
+    logger: pino({ level: 'silent' }),
+  });
   project.provide('valkeyUrl', valkeyUrl);
+  project.provide('anyScriptProxyUrl', anyScriptProxy.url);
   project.provide('proxyUrl', proxy.url);
   project.provide('proxyToken', proxyToken);
   return async () => {
     await proxy.close();
+    await anyScriptProxy.close();
     await valkey?.dispose();
   };
 }

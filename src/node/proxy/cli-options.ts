@@ -119,6 +119,13 @@ const FLAGS: Flag[] = [
     list: true,
   },
   {
+    flag: 'scripts',
+    arg: '<library|any>',
+    key: 'scripts',
+    text: "Lua scripts tokens may run: this library's own, or any (then restrict each token's ACL user)",
+    unit: '',
+  },
+  {
     flag: 'cors-origin',
     arg: '<origin>',
     key: 'corsOrigins',
@@ -195,7 +202,8 @@ export function parseProxyArgs(
   for (const { flag, key, list } of FLAGS) {
     const value = values[flag];
     if (key === undefined || value === undefined) continue;
-    flags[key] = list || key === 'host' ? value : wholeNumber(flag, value as string);
+    const text = list || key === 'host' || key === 'scripts';
+    flags[key] = text ? value : wholeNumber(flag, value as string);
   }
   const tokens: (string | TokenGrant)[] = [
     ...(file.tokens ?? []),

@@ -25,6 +25,7 @@ const FILE_KEYS = new Set([
   'maxSubscriptions',
   'deny',
   'allow',
+  'scripts',
   'corsOrigins',
   'shutdownTimeoutMs',
 ]);

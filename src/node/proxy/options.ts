@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { InvalidArgumentError } from '../../errors.js';
 import type { TokenGrant } from './auth.js';
 import { DEFAULT_DENY } from './policy.js';
+import { SCRIPT_MODES, type ScriptMode } from './script-policy.js';
 
 export interface ProxyOptions {
   /** Valkey to forward to, e.g. `redis://127.0.0.1:6379` (user and password, if any, included). */
@@ -36,6 +37,12 @@ export interface ProxyOptions {
   deny?: readonly string[];
   /** Entries taken off the deny list, e.g. `["KEYS"]`. Default none. */
   allow?: readonly string[];
+  /**
+   * Lua scripts tokens may run: `library` (only this library's own scripts, the default) or
+   * `any`. The deny list does not reach the commands inside a script, so with `any` give each
+   * token an ACL user without the commands it must not run (e.g. `+@all -@dangerous`).
+   */
+  scripts?: ScriptMode;
   /** Origins allowed to call from browsers (CORS), or `["*"]`. Default none: CORS off. */
   corsOrigins?: readonly string[];
   /** Time `close()` waits for requests in flight before cutting them off, in ms. Default 30000. */
@@ -62,6 +69,7 @@ export const PROXY_DEFAULTS = {
   maxSubscriptions: 256,
   deny: DEFAULT_DENY,
   allow: [] as readonly string[],
+  scripts: 'library' as ScriptMode,
   corsOrigins: [] as readonly string[],
   shutdownTimeoutMs: 30_000,
 };
@@ -77,6 +85,9 @@ export function resolveOptions(options: ProxyOptions): ResolvedOptions {
     wholeNumber(name, resolved[name], 1);
   }
   wholeNumber('port', resolved.port, 0, 65535);
+  if (!SCRIPT_MODES.includes(resolved.scripts)) {
+    throw new InvalidArgumentError('scripts', resolved.scripts, 'Pass "library" or "any".');
+  }
   wholeNumber('maxSubscriptions', resolved.maxSubscriptions, 0);
   wholeNumber('shutdownTimeoutMs', resolved.shutdownTimeoutMs, 0);
   // A blocking command's deadline is its block time plus the request timeout, on one setTimeout,

@@ -1,5 +1,6 @@
 import { DeniedError } from './http-error.js';
 import { READ_COMMANDS } from './read-commands.js';
+import { ScriptPolicy, type ScriptMode } from './script-policy.js';
 
 /**
  * Commands the proxy refuses unless configured otherwise: server administration, whole-database
@@ -41,8 +42,14 @@ export class CommandPolicy {
   readonly #denied: Set<string>;
   /** Names that have a "NAME SUBCOMMAND" entry (or are entries themselves). */
   readonly #hasPairs: Set<string>;
+  readonly #scripts: ScriptPolicy;
 
-  constructor(deny: readonly string[] = DEFAULT_DENY, allow: readonly string[] = []) {
+  constructor(
+    deny: readonly string[] = DEFAULT_DENY,
+    allow: readonly string[] = [],
+    scripts: ScriptMode = 'library',
+  ) {
+    this.#scripts = new ScriptPolicy(scripts);
     const allowed = new Set(allow.map(normalise));
     this.#denied = new Set(deny.map(normalise).filter((entry) => !allowed.has(entry)));
     this.#hasPairs = new Set([...this.#denied].map((entry) => entry.split(' ')[0]!));
@@ -64,5 +71,6 @@ export class CommandPolicy {
     if (readOnly && !READ_COMMANDS.has(name) && !READ_COMMANDS.has(sub)) {
       throw new DeniedError(name, 'this token is read-only and may run read commands only.');
     }
+    this.#scripts.check(name, command);
   }
 }

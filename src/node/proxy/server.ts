@@ -41,7 +41,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   await backends.firstAttempts(5000);
   const state: ProxyState = {
     tokens,
-    policy: new CommandPolicy(config.deny, config.allow),
+    policy: new CommandPolicy(config.deny, config.allow, config.scripts),
     backends,
     subscriptions: new Subscriptions(
       config.valkeyUrl,
