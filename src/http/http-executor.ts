@@ -77,6 +77,8 @@ export class HttpExecutor implements CommandExecutor {
   #batch: Pending[] = [];
   #syncToken: string | undefined;
   #closed = false;
+  /** Aborted by `close`, so requests still in flight (a blocking read too) reject at once. */
+  readonly #closing = new AbortController();
 
   constructor(options: HttpExecutorOptions) {
     this.#base = parseBaseUrl(options.url);
@@ -129,7 +131,9 @@ export class HttpExecutor implements CommandExecutor {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort(closedError());
   }
 
   async #sendAlone(args: string[], bytes: boolean, options?: CommandOptions): Promise<Reply> {
@@ -174,6 +178,7 @@ export class HttpExecutor implements CommandExecutor {
     options: CommandOptions | undefined,
     retryable: boolean,
   ): Promise<unknown> {
+    if (this.#closed) throw closedError();
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     const name = describeBody(path, body);
     const timeout = new AbortController();
@@ -181,6 +186,10 @@ export class HttpExecutor implements CommandExecutor {
       () => timeout.abort(new TimeoutError(timeoutMs, `REST request ${name}`)),
       timeoutMs,
     );
+    // A listener rather than AbortSignal.any, so the long-lived close signal keeps no reference
+    // to requests that have finished.
+    const onClose = () => timeout.abort(this.#closing.signal.reason);
+    this.#closing.signal.addEventListener('abort', onClose, { once: true });
     const signal = options?.signal
       ? AbortSignal.any([timeout.signal, options.signal])
       : timeout.signal;
@@ -204,6 +213,7 @@ export class HttpExecutor implements CommandExecutor {
       throw error;
     } finally {
       clearTimeout(timer);
+      this.#closing.signal.removeEventListener('abort', onClose);
     }
   }
 
