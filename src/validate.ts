@@ -39,3 +39,13 @@ export function boundedString(name: string, value: unknown, maxLength: number): 
   }
   return value;
 }
+
+/**
+ * Checks that an options argument is an object, so `null` or a stray number raises
+ * `InvalidArgumentError` instead of a `TypeError` on its first field (or being ignored).
+ */
+export function checkOptions(name: string, value: unknown, fields: string): void {
+  if (value === null || typeof value !== 'object') {
+    throw new InvalidArgumentError(name, value, `Pass an object such as ${fields}, or nothing.`);
+  }
+}

@@ -3,7 +3,7 @@ import { InvalidArgumentError, ValkeyCommandError } from '../errors.js';
 import type { Command, CommandExecutor, Reply } from '../executor.js';
 import { validateName } from '../keys.js';
 import { replyArray, replyNumber } from '../reply.js';
-import { integerIn, positiveMs } from '../validate.js';
+import { checkOptions, integerIn, positiveMs } from '../validate.js';
 import { CacheKeys, validateCacheKey } from './cache-keys.js';
 import { entryText, formatEntry } from './entry-format.js';
 import { getOrSet } from './get-or-set.js';
@@ -61,6 +61,7 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
     options: CacheOptions<T> = {},
   ) {
     this.namespace = validateName('cache namespace', namespace);
+    checkOptions('cache options', options, '{ ttlMs, codec }');
     this.executor = executor;
     this.keys = new CacheKeys(prefix, namespace);
     this.codec = validateCodec(options.codec ?? (jsonCodec as Codec<T>));
@@ -91,6 +92,7 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
   }
 
   async set(key: string, value: T, options: CacheSetOptions = {}): Promise<void> {
+    checkOptions('set options', options, '{ ttlMs, tags }');
     await this.#write([this.prepareWrite(key, value, options, 0)]);
   }
 
@@ -111,6 +113,11 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
     load: (key: string) => T | Promise<T>,
     options: GetOrSetOptions = {},
   ): Promise<T> {
+    try {
+      checkOptions('getOrSet options', options, '{ ttlMs, staleMs, lockMs }');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return getOrSet(this, key, load, options);
   }
 

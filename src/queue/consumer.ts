@@ -1,6 +1,7 @@
 import { sleep } from '../blocking.js';
 import { InvalidArgumentError } from '../errors.js';
 import { validateName } from '../keys.js';
+import { checkOptions } from '../validate.js';
 import type { ConsumeOptions, Consumer, MessageHandler, StopOptions } from './consume-types.js';
 import { LeaseKeeper, type LeaseTask } from './lease-keeper.js';
 import type { LeaseResult } from './lease.js';
@@ -68,11 +69,16 @@ export class QueueConsumer<T> implements Consumer {
 
   stop(options: StopOptions = {}): Promise<void> {
     if (this.#running) {
-      this.#stopTimeoutMs = optionalInteger(
-        'stopTimeoutMs',
-        options.timeoutMs,
-        DEFAULT_STOP_TIMEOUT_MS,
-      );
+      try {
+        checkOptions('stop options', options, '{ timeoutMs }');
+        this.#stopTimeoutMs = optionalInteger(
+          'stopTimeoutMs',
+          options.timeoutMs,
+          DEFAULT_STOP_TIMEOUT_MS,
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
       this.#running = false;
       this.#stopping.abort();
       this.#wake?.();
