@@ -77,7 +77,12 @@ export class ValkeyTokenStore<R = unknown> implements AtomicTokenStore<R> {
   ): Promise<boolean> {
     const target = this.#key(key);
     checkOptions('compareAndSet options', options, '{ ttlMs }');
-    if (expected !== null) validateToken(expected, 'expected value');
+    // The expected value passes the same check as `next`, so every value this method can store
+    // (the empty string, or text longer than a token) can later be compared against.
+    const current =
+      expected === null
+        ? ''
+        : encodeValue(textCodec, expected, this.#maxValueBytes, 'expected value');
     const value = this.#value(next);
     const ttlMs = options.ttlMs === undefined ? '' : positiveMs('ttlMs', options.ttlMs);
     if (expected === null && ttlMs === '') {
@@ -88,7 +93,7 @@ export class ValkeyTokenStore<R = unknown> implements AtomicTokenStore<R> {
       );
     }
     const mode = expected === null ? 'absent' : 'value';
-    const args = [mode, expected ?? '', value, ttlMs];
+    const args = [mode, current, value, ttlMs];
     const reply = await compareAndSetScript.run(this.#executor, [target], args);
     return replyNumber(reply, compareAndSetScript.name) === 1;
   }
