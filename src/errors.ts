@@ -7,6 +7,8 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') text = JSON.stringify(value);
   else if (value instanceof Uint8Array) text = `<${value.byteLength} bytes>`;
   else if (typeof value === 'bigint') text = `${value}n`;
+  // JSON shows NaN and Infinity as null, which would name the wrong value.
+  else if (typeof value === 'number' || typeof value === 'symbol') text = String(value);
   else if (typeof value === 'function') text = '<function>';
   else {
     try {

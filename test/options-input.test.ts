@@ -63,6 +63,17 @@ describe.each(adapters)('options checks over $name', (adapter) => {
     }
   });
 
+  it('shows NaN and Infinity in messages', async () => {
+    const cases: [() => Promise<unknown>, string][] = [
+      [() => tokens.issue('k', { ttlMs: NaN }), 'Invalid ttlMs: NaN.'],
+      [() => queue.lease({ consumer: 'c', waitMs: Infinity }), 'Invalid waitMs: Infinity.'],
+      [() => cache.set('k', 1, { ttlMs: -Infinity }), 'Invalid ttlMs: -Infinity.'],
+    ];
+    for (const [call, shown] of cases) {
+      await expect(call()).rejects.toThrow(shown);
+    }
+  });
+
   it('rejects non-object stop options without throwing', async () => {
     const consumer = queue.consume(() => undefined, { waitMs: 100 });
     const stopping = consumer.stop(null as never);
