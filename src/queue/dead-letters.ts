@@ -31,7 +31,7 @@ export async function listDeadLetters<T>(
       body: entry.body as T | undefined,
       headers: entry.headers,
       reason: (entry.map.get(FIELD.reason) ?? 'rejected') as DeadLetterReason,
-      error: entry.error ?? '',
+      error: entry.failure ?? entry.error ?? '',
       deliveryCount: Number(entry.map.get(FIELD.deliveries) ?? 0),
       deadLetteredAt: Number(entryId.slice(0, entryId.indexOf('-'))),
     };

@@ -101,7 +101,10 @@ export type NackOutcome = 'retried' | 'dead-lettered';
 export type DeadLetterReason =
   /** It was delivered `maxDeliveries` times without an ack. */
   | 'max-deliveries'
-  /** A consumer called `deadLetter`. */
+  /**
+   * A consumer called `deadLetter`, or a lease read an entry it could not decode (one written by
+   * another client); the dead letter's `error` then says why and its body is undefined.
+   */
   | 'rejected'
   /** Its stream entry was deleted (XDEL, XTRIM) while it was leased; only ids are left. */
   | 'payload-missing';
