@@ -107,6 +107,25 @@ export class LeaseLostError extends TransportError {
   }
 }
 
+/**
+ * An event stream entry could not be decoded by the reader's codec (it was published with
+ * another codec or by another client). `eventId` is also the cursor that skips it.
+ */
+export class EventDecodeError extends TransportError {
+  override name = 'EventDecodeError';
+  constructor(
+    readonly eventId: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${reason} Read on after it with read({ after: ${JSON.stringify(eventId)} }) or ` +
+        `subscribe({ from: ${JSON.stringify(eventId)} }), or ack it in a durable subscription.`,
+      options,
+    );
+  }
+}
+
 /** Whether `error` is a Valkey reply that names a missing script (EVALSHA before EVAL). */
 export function isNoScript(error: unknown): boolean {
   return error instanceof ValkeyCommandError && error.code === 'NOSCRIPT';

@@ -103,7 +103,7 @@ export class ValkeyEventStream<T = unknown> implements EventStream<T> {
       [after, count],
     );
     const [entries, last] = replyArray(reply, readScript.name) as [Reply, string];
-    const events = decodeEvents(this.codec, entries, this.name);
+    const events = decodeEvents(this.codec, entries, this.name, true);
     const first = events[0];
     if (first) {
       return { events, cursor: events.at(-1)!.id, missed: missedAfter(after, first.seq) };
@@ -172,7 +172,7 @@ export class ValkeyEventStream<T = unknown> implements EventStream<T> {
 
   #parseXread(reply: Reply, after: string): StreamItem<T>[] {
     const [stream] = replyArray(reply, 'XREAD') as [Reply[]];
-    const events = decodeEvents(this.codec, stream[1] ?? [], this.name);
+    const events = decodeEvents(this.codec, stream[1] ?? [], this.name, true);
     const first = events[0];
     if (!first) return [];
     return withGap(missedAfter(after, first.seq), cursorBefore(first.id), events);
