@@ -74,6 +74,20 @@ describe.each(adapters)('options checks over $name', (adapter) => {
     }
   });
 
+  it('rejects consume callbacks that are not functions', () => {
+    const handler = () => undefined;
+    for (const [argument, options] of [
+      ['retryDelayMs', { retryDelayMs: 1000 }],
+      ['onError', { onError: 'log' }],
+      ['signal', { signal: true }],
+    ] as const) {
+      const before = counter.calls;
+      expect(() => queue.consume(handler, options as never)).toThrow(InvalidArgumentError);
+      expect(() => queue.consume(handler, options as never)).toThrow(`Invalid ${argument}:`);
+      expect(counter.calls, `${argument}: nothing sent`).toBe(before);
+    }
+  });
+
   it('rejects non-object stop options without throwing', async () => {
     const consumer = queue.consume(() => undefined, { waitMs: 100 });
     const stopping = consumer.stop(null as never);

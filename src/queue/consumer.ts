@@ -22,6 +22,14 @@ const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 const LEASE_RETRY_MIN_MS = 50;
 const LEASE_RETRY_MAX_MS = 2000;
 
+/** Checks that an option is a function, so a wrong type fails at once and not per message. */
+function optionalFunction<F>(name: string, value: F | undefined): F | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidArgumentError(name, value, 'Pass a function or nothing.');
+  }
+  return value;
+}
+
 /** Default retry delay: 1 s doubled per delivery, at most 60 s. */
 function defaultRetryDelay(deliveryCount: number): number {
   return Math.min(1000 * 2 ** Math.min(deliveryCount - 1, 16), 60_000);
@@ -60,8 +68,12 @@ export class QueueConsumer<T> implements Consumer {
     this.#handler = handler;
     this.#concurrency = optionalInteger('concurrency', options.concurrency, 1);
     this.#waitMs = optionalInteger('waitMs', options.waitMs, DEFAULT_WAIT_MS);
-    this.#retryDelay = options.retryDelayMs ?? defaultRetryDelay;
-    this.#onError = options.onError;
+    this.#retryDelay = optionalFunction('retryDelayMs', options.retryDelayMs) ?? defaultRetryDelay;
+    this.#onError = optionalFunction('onError', options.onError);
+    const signal: unknown = options.signal;
+    if (signal !== undefined && typeof (signal as AbortSignal)?.addEventListener !== 'function') {
+      throw new InvalidArgumentError('signal', signal, 'Pass an AbortSignal or nothing.');
+    }
     this.#keeper = new LeaseKeeper<T>(queue, (error, message) => this.#report(error, message));
     options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     this.stopped = this.#run();
