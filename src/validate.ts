@@ -69,3 +69,11 @@ export function checkOptions(name: string, value: unknown, fields: string): void
     throw new InvalidArgumentError(name, value, `Pass an object such as ${fields}, or nothing.`);
   }
 }
+
+/** Checks that an optional callback option is a function, so a wrong type fails at the call. */
+export function optionalFunction<F>(name: string, value: F | undefined): F | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidArgumentError(name, value, 'Pass a function or nothing.');
+  }
+  return value;
+}

@@ -88,6 +88,16 @@ describe.each(adapters)('options checks over $name', (adapter) => {
     }
   });
 
+  it('rejects cache callbacks that are not functions', async () => {
+    const before = counter.calls;
+    expect(() => transport.cache('c', { onRefreshError: 'log' } as never)).toThrow(
+      'Invalid onRefreshError:',
+    );
+    const waitUntil = { waitUntil: 'later', staleMs: 1000 } as never;
+    await expect(cache.getOrSet('k', () => 1, waitUntil)).rejects.toThrow('Invalid waitUntil:');
+    expect(counter.calls).toBe(before);
+  });
+
   it('rejects non-object stop options without throwing', async () => {
     const consumer = queue.consume(() => undefined, { waitMs: 100 });
     const stopping = consumer.stop(null as never);

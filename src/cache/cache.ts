@@ -3,7 +3,7 @@ import { InvalidArgumentError, ValkeyCommandError } from '../errors.js';
 import type { Command, CommandExecutor, Reply } from '../executor.js';
 import { validateName } from '../keys.js';
 import { replyArray, replyNumber } from '../reply.js';
-import { checkOptions, integerIn, positiveMs } from '../validate.js';
+import { checkOptions, integerIn, optionalFunction, positiveMs } from '../validate.js';
 import { CacheKeys, validateCacheKey } from './cache-keys.js';
 import { entryText, formatEntry } from './entry-format.js';
 import { getOrSet } from './get-or-set.js';
@@ -72,7 +72,7 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
       1,
       512 * 1024 * 1024,
     );
-    this.onRefreshError = options.onRefreshError;
+    this.onRefreshError = optionalFunction('onRefreshError', options.onRefreshError);
   }
 
   async get(key: string): Promise<T | undefined> {

@@ -1,7 +1,7 @@
 import { sleep } from '../blocking.js';
 import { InvalidArgumentError } from '../errors.js';
 import { validateName } from '../keys.js';
-import { checkOptions } from '../validate.js';
+import { checkOptions, optionalFunction } from '../validate.js';
 import type { ConsumeOptions, Consumer, MessageHandler, StopOptions } from './consume-types.js';
 import { LeaseKeeper, type LeaseTask } from './lease-keeper.js';
 import type { LeaseResult } from './lease.js';
@@ -21,14 +21,6 @@ const DEFAULT_WAIT_MS = 5000;
 const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 const LEASE_RETRY_MIN_MS = 50;
 const LEASE_RETRY_MAX_MS = 2000;
-
-/** Checks that an option is a function, so a wrong type fails at once and not per message. */
-function optionalFunction<F>(name: string, value: F | undefined): F | undefined {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidArgumentError(name, value, 'Pass a function or nothing.');
-  }
-  return value;
-}
 
 /** Default retry delay: 1 s doubled per delivery, at most 60 s. */
 function defaultRetryDelay(deliveryCount: number): number {
