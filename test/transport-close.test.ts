@@ -40,6 +40,28 @@ describe.each(adapters)('transport close over $name', (adapter) => {
     expect(ms).toBeLessThan(500);
   });
 
+  it('runs many calls at once without listener warnings', async () => {
+    const transport = adapter.create();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const queue = transport.queue(queueName());
+      const waits = Array.from({ length: 20 }, (_, i) =>
+        queue.lease({ consumer: `c${i}`, waitMs: 300 }),
+      );
+      const sends = Array.from({ length: 40 }, () =>
+        transport.executor.send(['PING'], { timeoutMs: 5000 }),
+      );
+      await Promise.all([...waits, ...sends]);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+      await transport.close();
+    }
+    expect(warnings.map((warning) => warning.name)).toEqual([]);
+  });
+
   it('rejects every call made after close', async () => {
     const transport = adapter.create();
     const queue = transport.queue(queueName());

@@ -77,8 +77,12 @@ export class HttpExecutor implements CommandExecutor {
   #batch: Pending[] = [];
   #syncToken: string | undefined;
   #closed = false;
-  /** Aborted by `close`, so requests still in flight (a blocking read too) reject at once. */
-  readonly #closing = new AbortController();
+  /**
+   * Controllers of the requests in flight, aborted by `close` so that they (a blocking read too)
+   * reject at once. A set rather than listeners on one shared signal, which Node warns about
+   * past 10 listeners.
+   */
+  readonly #inFlight = new Set<AbortController>();
 
   constructor(options: HttpExecutorOptions) {
     this.#base = parseBaseUrl(options.url);
@@ -133,7 +137,9 @@ export class HttpExecutor implements CommandExecutor {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#closing.abort(closedError());
+    const error = closedError();
+    for (const controller of this.#inFlight) controller.abort(error);
+    this.#inFlight.clear();
   }
 
   async #sendAlone(args: string[], bytes: boolean, options?: CommandOptions): Promise<Reply> {
@@ -186,10 +192,7 @@ export class HttpExecutor implements CommandExecutor {
       () => timeout.abort(new TimeoutError(timeoutMs, `REST request ${name}`)),
       timeoutMs,
     );
-    // A listener rather than AbortSignal.any, so the long-lived close signal keeps no reference
-    // to requests that have finished.
-    const onClose = () => timeout.abort(this.#closing.signal.reason);
-    this.#closing.signal.addEventListener('abort', onClose, { once: true });
+    this.#inFlight.add(timeout);
     const signal = options?.signal
       ? AbortSignal.any([timeout.signal, options.signal])
       : timeout.signal;
@@ -213,7 +216,7 @@ export class HttpExecutor implements CommandExecutor {
       throw error;
     } finally {
       clearTimeout(timer);
-      this.#closing.signal.removeEventListener('abort', onClose);
+      this.#inFlight.delete(timeout);
     }
   }
 

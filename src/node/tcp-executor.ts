@@ -67,10 +67,10 @@ export class TcpExecutor implements CommandExecutor {
   readonly #fastBytes: RawClient;
   #closed = false;
   /**
-   * Aborted by `close`. Dedicated connections are shared by every executor on the same URL, so
-   * closing one cannot destroy them; a blocking call in flight listens for this instead.
+   * Controllers of the blocking calls in flight, aborted by `close`. Dedicated connections are
+   * shared by every executor on the same URL, so closing one executor cannot destroy them.
    */
-  readonly #closing = new AbortController();
+  readonly #blockingCalls = new Set<AbortController>();
 
   constructor(options: TcpExecutorOptions) {
     const timeoutMs = options.timeoutMs ?? 5000;
@@ -212,7 +212,9 @@ export class TcpExecutor implements CommandExecutor {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#closing.abort(closedError());
+    const error = closedError();
+    for (const controller of this.#blockingCalls) controller.abort(error);
+    this.#blockingCalls.clear();
     await this.#factory.release(this.#key);
   }
 
@@ -221,8 +223,7 @@ export class TcpExecutor implements CommandExecutor {
     const limitMs = (options.blockMs ?? 0) + (options.timeoutMs ?? this.#timeoutMs);
     const timeout = AbortSignal.timeout(limitMs);
     const closing = new AbortController();
-    const onClose = () => closing.abort(this.#closing.signal.reason);
-    this.#closing.signal.addEventListener('abort', onClose, { once: true });
+    this.#blockingCalls.add(closing);
     const sources = [timeout, closing.signal];
     if (options.signal) sources.push(options.signal);
     const signal = AbortSignal.any(sources);
@@ -252,7 +253,7 @@ export class TcpExecutor implements CommandExecutor {
         throw this.#failure(error, args[0]!, limitMs);
       }
     } finally {
-      this.#closing.signal.removeEventListener('abort', onClose);
+      this.#blockingCalls.delete(closing);
     }
   }
 
