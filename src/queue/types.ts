@@ -154,7 +154,10 @@ export interface MessageQueue<T = unknown> {
    * the same tick share one round trip.
    */
   enqueue(body: T, options?: EnqueueOptions): Promise<EnqueueResult>;
-  /** Appends several messages in one round trip; results come back in order. */
+  /**
+   * Appends several messages in one round trip (one per 1 Mi characters of encoded messages);
+   * results come back in order.
+   */
   enqueueBatch(messages: readonly BatchMessage<T>[]): Promise<EnqueueResult[]>;
   /**
    * Leases up to `count` messages in one script: promotes due delayed messages, reclaims expired
