@@ -1,5 +1,5 @@
-// Enqueues whose bodies add up past a REST server's request body limit, over both adapters: each
-// message is within maxBodyBytes, so each must be stored, in order, whatever the batch adds up to.
+// Batches whose values add up past a REST server's request body limit, over both adapters: each
+// message or value is within its size limit, so each must be stored, whatever the batch adds up to.
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapters } from './support/adapters.js';
 import { leaseAll, queueName } from './support/queue-helpers.js';
@@ -29,6 +29,16 @@ describe.each(adapters)('large enqueue batches over $name', (adapter) => {
     const leased = await leaseAll(queue, COUNT);
     expect(leased.map((message) => message.body.slice(0, 3))).toEqual(
       bodies.map((body) => body.slice(0, 3)),
+    );
+  });
+
+  it('stores an mset over 10 MiB', async () => {
+    const cache = transport.cache<string>('large');
+    const values = Array.from({ length: COUNT }, (_, i) => `${i}:`.padEnd(BODY_CHARS, 'x'));
+    await cache.mset(values.map((value, i) => ({ key: `k${i}`, value })));
+    const read = await cache.mget(values.map((_, i) => `k${i}`));
+    expect(read.map((value) => value?.slice(0, 3))).toEqual(
+      values.map((value) => value.slice(0, 3)),
     );
   });
 });
