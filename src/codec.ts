@@ -1,5 +1,6 @@
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { InvalidArgumentError, TransportError } from './errors.js';
+import { checkWellFormed } from './validate.js';
 
 /**
  * Turns values into the text stored in Valkey and back. Values travel as text because the REST
@@ -87,6 +88,7 @@ export function encodeValue<T>(codec: Codec<T>, value: T, maxBytes: number, what
       `The ${codec.name} codec returned ${typeof text} instead of a string; fix its encode().`,
     );
   }
+  checkWellFormed(what, text);
   // UTF-8 takes at most 3 bytes per UTF-16 unit, so short text skips the exact count.
   const size = text.length * 3 <= maxBytes ? text.length : new TextEncoder().encode(text).length;
   if (size > maxBytes) {

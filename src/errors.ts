@@ -7,6 +7,8 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') text = JSON.stringify(value);
   else if (value instanceof Uint8Array) text = `<${value.byteLength} bytes>`;
   else if (typeof value === 'bigint') text = `${value}n`;
+  // JSON shows NaN and Infinity as null, which would name the wrong value.
+  else if (typeof value === 'number' || typeof value === 'symbol') text = String(value);
   else if (typeof value === 'function') text = '<function>';
   else {
     try {
@@ -101,6 +103,25 @@ export class LeaseLostError extends TransportError {
       `The lease on message ${messageId} held by consumer ${JSON.stringify(consumer)} was lost: ` +
         'it expired and another consumer took it, or the message was acked or removed. ' +
         'Stop working on it; it will be (or was) delivered again.',
+    );
+  }
+}
+
+/**
+ * An event stream entry could not be decoded by the reader's codec (it was published with
+ * another codec or by another client). `eventId` is also the cursor that skips it.
+ */
+export class EventDecodeError extends TransportError {
+  override name = 'EventDecodeError';
+  constructor(
+    readonly eventId: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${reason} Read on after it with read({ after: ${JSON.stringify(eventId)} }) or ` +
+        `subscribe({ from: ${JSON.stringify(eventId)} }), or ack it in a durable subscription.`,
+      options,
     );
   }
 }

@@ -28,7 +28,7 @@ export function nonNegativeMs(name: string, value: unknown): number {
   return integerIn(name, value, 0, MAX_DURATION_MS);
 }
 
-/** Validates a non-empty string of at most `maxLength` UTF-16 units. */
+/** Validates a non-empty, well-formed string of at most `maxLength` UTF-16 units. */
 export function boundedString(name: string, value: unknown, maxLength: number): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
     throw new InvalidArgumentError(
@@ -36,6 +36,44 @@ export function boundedString(name: string, value: unknown, maxLength: number): 
       value,
       `Pass a non-empty string of at most ${maxLength} characters.`,
     );
+  }
+  checkWellFormed(name, value);
+  return value;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Rejects a string with a lone UTF-16 surrogate. Valkey stores bytes, and UTF-8 has no encoding
+ * for a lone surrogate, so it would be stored as U+FFFD: the value read back would differ, and
+ * two such keys would name the same entry.
+ */
+export function checkWellFormed(name: string, value: string): void {
+  const native = (value as { isWellFormed?: () => boolean }).isWellFormed;
+  const wellFormed = native ? native.call(value) : !LONE_SURROGATE.test(value);
+  if (!wellFormed) {
+    throw new InvalidArgumentError(
+      name,
+      value,
+      'It contains a lone UTF-16 surrogate, which UTF-8 cannot encode; pass well-formed text.',
+    );
+  }
+}
+
+/**
+ * Checks that an options argument is an object, so `null` or a stray number raises
+ * `InvalidArgumentError` instead of a `TypeError` on its first field (or being ignored).
+ */
+export function checkOptions(name: string, value: unknown, fields: string): void {
+  if (value === null || typeof value !== 'object') {
+    throw new InvalidArgumentError(name, value, `Pass an object such as ${fields}, or nothing.`);
+  }
+}
+
+/** Checks that an optional callback option is a function, so a wrong type fails at the call. */
+export function optionalFunction<F>(name: string, value: F | undefined): F | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidArgumentError(name, value, 'Pass a function or nothing.');
   }
   return value;
 }

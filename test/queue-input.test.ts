@@ -44,7 +44,7 @@ describe.each(adapters)('queue input checks over $name', (adapter) => {
   it('rejects negative, fractional and absurd durations and counts', async () => {
     const bad = [-1, 0, 10, 1.5, Number.NaN, 1e13, '1000'];
     for (const value of bad) {
-      const shown = JSON.stringify(value) ?? String(value);
+      const shown = typeof value === 'number' ? String(value) : JSON.stringify(value);
       await rejects(
         () => transport.queue(queueName(), { leaseMs: value as number }),
         'leaseMs',

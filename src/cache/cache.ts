@@ -3,7 +3,7 @@ import { InvalidArgumentError, ValkeyCommandError } from '../errors.js';
 import type { Command, CommandExecutor, Reply } from '../executor.js';
 import { validateName } from '../keys.js';
 import { replyArray, replyNumber } from '../reply.js';
-import { integerIn, positiveMs } from '../validate.js';
+import { checkOptions, integerIn, optionalFunction, positiveMs } from '../validate.js';
 import { CacheKeys, validateCacheKey } from './cache-keys.js';
 import { entryText, formatEntry } from './entry-format.js';
 import { getOrSet } from './get-or-set.js';
@@ -19,6 +19,12 @@ import type {
 const DEFAULT_TTL_MS = 60_000;
 const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 const MAX_BATCH = 1000;
+/**
+ * Most value text one mset request carries, in UTF-16 units; larger msets go in several requests.
+ * Even with every unit escaped as `\u00XX` (6 bytes), 1 Mi units stay under the REST proxy's
+ * default body limit of 10 MiB.
+ */
+const MAX_REQUEST_UNITS = 1024 * 1024;
 /**
  * How long a namespace version read from the server is reused to write untagged entries with a
  * plain SET instead of a script, in ms.
@@ -61,6 +67,7 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
     options: CacheOptions<T> = {},
   ) {
     this.namespace = validateName('cache namespace', namespace);
+    checkOptions('cache options', options, '{ ttlMs, codec }');
     this.executor = executor;
     this.keys = new CacheKeys(prefix, namespace);
     this.codec = validateCodec(options.codec ?? (jsonCodec as Codec<T>));
@@ -71,7 +78,7 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
       1,
       512 * 1024 * 1024,
     );
-    this.onRefreshError = options.onRefreshError;
+    this.onRefreshError = optionalFunction('onRefreshError', options.onRefreshError);
   }
 
   async get(key: string): Promise<T | undefined> {
@@ -91,6 +98,7 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
   }
 
   async set(key: string, value: T, options: CacheSetOptions = {}): Promise<void> {
+    checkOptions('set options', options, '{ ttlMs, tags }');
     await this.#write([this.prepareWrite(key, value, options, 0)]);
   }
 
@@ -98,7 +106,7 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
     const writes = batch('entries', entries).map((entry) =>
       this.prepareWrite(entry?.key, entry?.value, entry ?? {}, 0),
     );
-    if (writes.length > 0) await this.#write(writes);
+    for (const group of groupBySize(writes)) await this.#write(group);
   }
 
   async delete(key: string): Promise<void> {
@@ -111,6 +119,11 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
     load: (key: string) => T | Promise<T>,
     options: GetOrSetOptions = {},
   ): Promise<T> {
+    try {
+      checkOptions('getOrSet options', options, '{ ttlMs, staleMs, lockMs }');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return getOrSet(this, key, load, options);
   }
 
@@ -197,6 +210,27 @@ export class ValkeyCache<T = unknown> implements DistributedCache<T> {
 function throwFirstError(results: readonly unknown[]): void {
   const failed = results.find((result) => result instanceof ValkeyCommandError);
   if (failed) throw failed;
+}
+
+/**
+ * Splits writes into runs of at most MAX_REQUEST_UNITS of value text (one write at least), so
+ * that an mset of large values stays within a REST server's request body limit.
+ */
+function groupBySize(writes: readonly CacheWrite[]): CacheWrite[][] {
+  const groups: CacheWrite[][] = [];
+  let current: CacheWrite[] = [];
+  let units = 0;
+  for (const write of writes) {
+    if (current.length > 0 && units + write.text.length > MAX_REQUEST_UNITS) {
+      groups.push(current);
+      current = [];
+      units = 0;
+    }
+    current.push(write);
+    units += write.text.length;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }
 
 function batch<E>(name: string, items: readonly E[]): readonly E[] {

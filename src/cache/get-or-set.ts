@@ -3,7 +3,7 @@ import { InvalidArgumentError, TimeoutError } from '../errors.js';
 import { replyArray, replyNumber } from '../reply.js';
 import { compareAndDeleteScript } from '../tokens/scripts.js';
 import { randomToken } from '../tokens/random-token.js';
-import { nonNegativeMs, positiveMs } from '../validate.js';
+import { nonNegativeMs, optionalFunction, positiveMs } from '../validate.js';
 import type { CacheWrite, ValkeyCache } from './cache.js';
 import { validateCacheKey } from './cache-keys.js';
 import { fillScript, readOrLockScript } from './scripts.js';
@@ -45,6 +45,7 @@ export async function getOrSet<T>(
     throw new InvalidArgumentError('load', load, 'Pass a function that returns the value.');
   }
   positiveMs('ttlMs', options.ttlMs ?? cache.ttlMs);
+  optionalFunction('waitUntil', options.waitUntil);
   cache.keys.tags(options.tags);
   const staleMs = nonNegativeMs('staleMs', options.staleMs ?? 0);
   const lockMs = positiveMs('lockMs', options.lockMs ?? DEFAULT_LOCK_MS);

@@ -66,7 +66,7 @@ export interface DistributedCache<T = unknown> {
   delete(key: string): Promise<void>;
   /** Reads many keys in one round trip; missing ones are undefined, in order. */
   mget(keys: readonly string[]): Promise<(T | undefined)[]>;
-  /** Writes many entries in one round trip. */
+  /** Writes many entries in one round trip (one per 1 Mi characters of encoded values). */
   mset(entries: readonly CacheEntry<T>[]): Promise<void>;
   /**
    * Returns the cached value, or loads it with `load` and caches it. Across all processes one

@@ -1,5 +1,5 @@
 import { decodeValue, type Codec } from '../codec.js';
-import { InvalidArgumentError } from '../errors.js';
+import { EventDecodeError, InvalidArgumentError } from '../errors.js';
 import type { Reply } from '../executor.js';
 import { replyArray } from '../reply.js';
 import type { StreamEvent, StreamGap, StreamItem } from './types.js';
@@ -42,9 +42,19 @@ export function missedAfter(cursor: string, nextSequence: number): number {
   return Math.max(0, nextSequence - after - 1);
 }
 
-/** Decodes stream entries (`[id, [field, value, ...]]`) into events. */
-export function decodeEvents<T>(codec: Codec<T>, entries: Reply, stream: string): StreamEvent<T>[] {
-  return replyArray(entries, 'stream read').map((entry) => {
+/**
+ * Decodes stream entries (`[id, [field, value, ...]]`) into events. An entry the codec cannot
+ * decode raises `EventDecodeError`, unless `partial` is set and events precede it: those are then
+ * returned alone, so a reader gets every event up to the bad one before the error.
+ */
+export function decodeEvents<T>(
+  codec: Codec<T>,
+  entries: Reply,
+  stream: string,
+  partial = false,
+): StreamEvent<T>[] {
+  const events: StreamEvent<T>[] = [];
+  for (const entry of replyArray(entries, 'stream read')) {
     const [id, fields] = replyArray(entry, 'stream read') as [string, Reply[]];
     let data: string | undefined;
     let type: string | undefined;
@@ -52,15 +62,23 @@ export function decodeEvents<T>(codec: Codec<T>, entries: Reply, stream: string)
       if (fields[i] === DATA_FIELD) data = String(fields[i + 1]);
       else if (fields[i] === TYPE_FIELD) type = String(fields[i + 1]);
     }
-    return {
+    let decoded: T;
+    try {
+      decoded = decodeValue(codec, data ?? '', `${stream} event ${id}`);
+    } catch (error) {
+      if (partial && events.length > 0) return events;
+      throw new EventDecodeError(id, (error as Error).message, { cause: error });
+    }
+    events.push({
       kind: 'event',
       id,
       seq: sequenceOf(id),
       type,
-      data: decodeValue(codec, data ?? '', `${stream} event ${id}`),
+      data: decoded,
       timestamp: Number(id.slice(0, id.indexOf('-'))),
-    };
-  });
+    });
+  }
+  return events;
 }
 
 /** The cursor just before an event, which is after every event lost ahead of it. */

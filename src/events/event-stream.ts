@@ -3,7 +3,7 @@ import { encodeValue, jsonCodec, validateCodec, type Codec } from '../codec.js';
 import type { CommandExecutor, Reply } from '../executor.js';
 import { resourceKeys, validateName } from '../keys.js';
 import { replyArray, replyText } from '../reply.js';
-import { integerIn, positiveMs } from '../validate.js';
+import { checkOptions, integerIn, positiveMs } from '../validate.js';
 import {
   cursorBefore,
   DATA_FIELD,
@@ -59,6 +59,7 @@ export class ValkeyEventStream<T = unknown> implements EventStream<T> {
     options: EventStreamOptions<T> = {},
   ) {
     this.name = validateName('event stream', name);
+    checkOptions('event stream options', options, '{ maxLen, maxAgeMs }');
     this.executor = executor;
     this.keys = eventStreamKeys(prefix, name);
     this.codec = validateCodec(options.codec ?? (jsonCodec as Codec<T>));
@@ -78,6 +79,7 @@ export class ValkeyEventStream<T = unknown> implements EventStream<T> {
   }
 
   async publish(data: T, options: PublishOptions = {}): Promise<Published> {
+    checkOptions('publish options', options, '{ type }');
     const text = encodeValue(this.codec, data, this.#maxEventBytes, 'event data');
     const fields = [DATA_FIELD, text];
     if (options.type !== undefined)
@@ -92,6 +94,7 @@ export class ValkeyEventStream<T = unknown> implements EventStream<T> {
   }
 
   async read(options: ReadOptions = {}): Promise<ReadResult<T>> {
+    checkOptions('read options', options, '{ after, count }');
     const after = validateCursor(options.after ?? START_CURSOR, 'after');
     const count = integerIn('count', options.count ?? DEFAULT_COUNT, 1, MAX_COUNT);
     const reply = await readScript.run(
@@ -100,7 +103,7 @@ export class ValkeyEventStream<T = unknown> implements EventStream<T> {
       [after, count],
     );
     const [entries, last] = replyArray(reply, readScript.name) as [Reply, string];
-    const events = decodeEvents(this.codec, entries, this.name);
+    const events = decodeEvents(this.codec, entries, this.name, true);
     const first = events[0];
     if (first) {
       return { events, cursor: events.at(-1)!.id, missed: missedAfter(after, first.seq) };
@@ -111,6 +114,7 @@ export class ValkeyEventStream<T = unknown> implements EventStream<T> {
   }
 
   async subscribe(options: SubscribeOptions = {}): Promise<Subscription<T>> {
+    checkOptions('subscribe options', options, "{ from: 'earliest' }");
     const count = integerIn('count', options.count ?? DEFAULT_COUNT, 1, MAX_COUNT);
     const from = options.from ?? 'latest';
     let cursor: string;
@@ -168,7 +172,7 @@ export class ValkeyEventStream<T = unknown> implements EventStream<T> {
 
   #parseXread(reply: Reply, after: string): StreamItem<T>[] {
     const [stream] = replyArray(reply, 'XREAD') as [Reply[]];
-    const events = decodeEvents(this.codec, stream[1] ?? [], this.name);
+    const events = decodeEvents(this.codec, stream[1] ?? [], this.name, true);
     const first = events[0];
     if (!first) return [];
     return withGap(missedAfter(after, first.seq), cursorBefore(first.id), events);

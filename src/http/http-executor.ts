@@ -77,6 +77,12 @@ export class HttpExecutor implements CommandExecutor {
   #batch: Pending[] = [];
   #syncToken: string | undefined;
   #closed = false;
+  /**
+   * Controllers of the requests in flight, aborted by `close` so that they (a blocking read too)
+   * reject at once. A set rather than listeners on one shared signal, which Node warns about
+   * past 10 listeners.
+   */
+  readonly #inFlight = new Set<AbortController>();
 
   constructor(options: HttpExecutorOptions) {
     this.#base = parseBaseUrl(options.url);
@@ -129,7 +135,11 @@ export class HttpExecutor implements CommandExecutor {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
+    const error = closedError();
+    for (const controller of this.#inFlight) controller.abort(error);
+    this.#inFlight.clear();
   }
 
   async #sendAlone(args: string[], bytes: boolean, options?: CommandOptions): Promise<Reply> {
@@ -174,6 +184,7 @@ export class HttpExecutor implements CommandExecutor {
     options: CommandOptions | undefined,
     retryable: boolean,
   ): Promise<unknown> {
+    if (this.#closed) throw closedError();
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     const name = describeBody(path, body);
     const timeout = new AbortController();
@@ -181,6 +192,7 @@ export class HttpExecutor implements CommandExecutor {
       () => timeout.abort(new TimeoutError(timeoutMs, `REST request ${name}`)),
       timeoutMs,
     );
+    this.#inFlight.add(timeout);
     const signal = options?.signal
       ? AbortSignal.any([timeout.signal, options.signal])
       : timeout.signal;
@@ -204,6 +216,7 @@ export class HttpExecutor implements CommandExecutor {
       throw error;
     } finally {
       clearTimeout(timer);
+      this.#inFlight.delete(timeout);
     }
   }
 

@@ -66,6 +66,11 @@ export class TcpExecutor implements CommandExecutor {
   readonly #fastText: RawClient;
   readonly #fastBytes: RawClient;
   #closed = false;
+  /**
+   * Controllers of the blocking calls in flight, aborted by `close`. Dedicated connections are
+   * shared by every executor on the same URL, so closing one executor cannot destroy them.
+   */
+  readonly #blockingCalls = new Set<AbortController>();
 
   constructor(options: TcpExecutorOptions) {
     const timeoutMs = options.timeoutMs ?? 5000;
@@ -207,6 +212,9 @@ export class TcpExecutor implements CommandExecutor {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const error = closedError();
+    for (const controller of this.#blockingCalls) controller.abort(error);
+    this.#blockingCalls.clear();
     await this.#factory.release(this.#key);
   }
 
@@ -214,28 +222,38 @@ export class TcpExecutor implements CommandExecutor {
   async #sendBlocking(args: string[], options: CommandOptions): Promise<Reply> {
     const limitMs = (options.blockMs ?? 0) + (options.timeoutMs ?? this.#timeoutMs);
     const timeout = AbortSignal.timeout(limitMs);
-    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    let client: RawClient;
+    const closing = new AbortController();
+    this.#blockingCalls.add(closing);
+    const sources = [timeout, closing.signal];
+    if (options.signal) sources.push(options.signal);
+    const signal = AbortSignal.any(sources);
     try {
-      client = await this.#blocking.take(signal);
-    } catch (error) {
-      const cause = timeout.aborted
-        ? new TimeoutError(limitMs, `waiting for a connection for ${args[0]}`)
-        : error;
-      throw this.#failure(cause, args[0]!, limitMs);
-    }
-    try {
-      const raw = await client.sendCommand(args, { abortSignal: signal, rejectInFlight: true });
-      this.#blocking.give(client);
-      return normalizeReply(raw as unknown as RawReply, options.bytes ?? false, bufferText);
-    } catch (error) {
-      if (error instanceof ErrorReply) {
-        this.#blocking.give(client);
-        throw new ValkeyCommandError(error.message, args[0]);
+      let client: RawClient;
+      try {
+        client = await this.#blocking.take(signal);
+      } catch (error) {
+        if (closing.signal.aborted) throw closing.signal.reason;
+        const cause = timeout.aborted
+          ? new TimeoutError(limitMs, `waiting for a connection for ${args[0]}`)
+          : error;
+        throw this.#failure(cause, args[0]!, limitMs);
       }
-      this.#blocking.discard(client);
-      if (timeout.aborted) throw new TimeoutError(limitMs, args[0]!, { cause: error });
-      throw this.#failure(error, args[0]!, limitMs);
+      try {
+        const raw = await client.sendCommand(args, { abortSignal: signal, rejectInFlight: true });
+        this.#blocking.give(client);
+        return normalizeReply(raw as unknown as RawReply, options.bytes ?? false, bufferText);
+      } catch (error) {
+        if (error instanceof ErrorReply) {
+          this.#blocking.give(client);
+          throw new ValkeyCommandError(error.message, args[0]);
+        }
+        this.#blocking.discard(client);
+        if (closing.signal.aborted) throw closing.signal.reason;
+        if (timeout.aborted) throw new TimeoutError(limitMs, args[0]!, { cause: error });
+        throw this.#failure(error, args[0]!, limitMs);
+      }
+    } finally {
+      this.#blockingCalls.delete(closing);
     }
   }
 
@@ -269,12 +287,14 @@ export class TcpExecutor implements CommandExecutor {
   }
 
   #assertOpen(): void {
-    if (this.#closed) {
-      throw new ConnectionError(
-        'The TCP executor was closed; create a new transport to send more commands.',
-      );
-    }
+    if (this.#closed) throw closedError();
   }
+}
+
+function closedError(): ConnectionError {
+  return new ConnectionError(
+    'The TCP executor was closed; create a new transport to send more commands.',
+  );
 }
 
 function withTimeout<T>(

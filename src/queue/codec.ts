@@ -1,5 +1,5 @@
 import { base64ToBytes, bytesToBase64, utf8Bytes } from '../base64.js';
-import { InvalidArgumentError, TransportError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { Reply } from '../executor.js';
 import { FIELD } from './lua-common.js';
 
@@ -95,9 +95,18 @@ export interface DecodedEntry {
   error: string | undefined;
   /** All fields as text, for the fields only some entries have (dead-letter reason...). */
   map: Map<string, string>;
+  /**
+   * Reason the body or headers could not be decoded (the entry was not written by this library),
+   * or undefined. When set, `body` is undefined and `headers` empty.
+   */
+  failure: string | undefined;
 }
 
-/** Decodes the fields of a stream entry written by this library. */
+/**
+ * Decodes the fields of a stream entry written by this library. An entry written by another
+ * client does not throw, so one bad entry cannot fail the others read with it: it comes back
+ * with `failure` set.
+ */
 export function decodeEntry(fields: Reply, id: string): DecodedEntry {
   const map = new Map<string, string>();
   if (Array.isArray(fields)) {
@@ -105,25 +114,34 @@ export function decodeEntry(fields: Reply, id: string): DecodedEntry {
       map.set(String(fields[i]), String(fields[i + 1]));
     }
   }
+  const entry: DecodedEntry = {
+    body: undefined,
+    headers: {},
+    messageId: map.get(FIELD.messageId),
+    prior: Number(map.get(FIELD.prior) ?? 0),
+    error: map.get(FIELD.error),
+    map,
+    failure: undefined,
+  };
   const text = map.get(FIELD.body);
   const headers = map.get(FIELD.headers);
-  let body: unknown;
   try {
     if (text !== undefined) {
-      body = map.get(FIELD.encoding) === BYTES_ENCODING ? base64ToBytes(text) : JSON.parse(text);
+      const bytes = map.get(FIELD.encoding) === BYTES_ENCODING;
+      entry.body = bytes ? base64ToBytes(text) : JSON.parse(text);
     }
-    return {
-      body,
-      headers: headers === undefined ? {} : (JSON.parse(headers) as Record<string, string>),
-      messageId: map.get(FIELD.messageId),
-      prior: Number(map.get(FIELD.prior) ?? 0),
-      error: map.get(FIELD.error),
-      map,
-    };
+    if (headers !== undefined) {
+      const parsed: unknown = JSON.parse(headers);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new Error('its headers are not a JSON object');
+      }
+      entry.headers = parsed as Record<string, string>;
+    }
   } catch (error) {
-    throw new TransportError(
-      `Message ${id} could not be decoded; it was not written by this library.`,
-      { cause: error },
-    );
+    entry.body = undefined;
+    entry.failure =
+      `Message ${id} could not be decoded (${error instanceof Error ? error.message : String(error)}); ` +
+      'it was not written by this library.';
   }
+  return entry;
 }

@@ -1,6 +1,7 @@
 import { sleep } from '../blocking.js';
 import { InvalidArgumentError } from '../errors.js';
 import { validateName } from '../keys.js';
+import { checkOptions, optionalFunction } from '../validate.js';
 import type { ConsumeOptions, Consumer, MessageHandler, StopOptions } from './consume-types.js';
 import { LeaseKeeper, type LeaseTask } from './lease-keeper.js';
 import type { LeaseResult } from './lease.js';
@@ -59,8 +60,12 @@ export class QueueConsumer<T> implements Consumer {
     this.#handler = handler;
     this.#concurrency = optionalInteger('concurrency', options.concurrency, 1);
     this.#waitMs = optionalInteger('waitMs', options.waitMs, DEFAULT_WAIT_MS);
-    this.#retryDelay = options.retryDelayMs ?? defaultRetryDelay;
-    this.#onError = options.onError;
+    this.#retryDelay = optionalFunction('retryDelayMs', options.retryDelayMs) ?? defaultRetryDelay;
+    this.#onError = optionalFunction('onError', options.onError);
+    const signal: unknown = options.signal;
+    if (signal !== undefined && typeof (signal as AbortSignal)?.addEventListener !== 'function') {
+      throw new InvalidArgumentError('signal', signal, 'Pass an AbortSignal or nothing.');
+    }
     this.#keeper = new LeaseKeeper<T>(queue, (error, message) => this.#report(error, message));
     options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     this.stopped = this.#run();
@@ -68,11 +73,16 @@ export class QueueConsumer<T> implements Consumer {
 
   stop(options: StopOptions = {}): Promise<void> {
     if (this.#running) {
-      this.#stopTimeoutMs = optionalInteger(
-        'stopTimeoutMs',
-        options.timeoutMs,
-        DEFAULT_STOP_TIMEOUT_MS,
-      );
+      try {
+        checkOptions('stop options', options, '{ timeoutMs }');
+        this.#stopTimeoutMs = optionalInteger(
+          'stopTimeoutMs',
+          options.timeoutMs,
+          DEFAULT_STOP_TIMEOUT_MS,
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
       this.#running = false;
       this.#stopping.abort();
       this.#wake?.();

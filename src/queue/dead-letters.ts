@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { CommandExecutor } from '../executor.js';
 import { replyArray, replyNumber, replyText } from '../reply.js';
+import { checkOptions } from '../validate.js';
 import { purgeAllScript, replayScript } from './admin-scripts.js';
 import { decodeEntry } from './codec.js';
 import { FIELD } from './lua-common.js';
@@ -16,6 +17,7 @@ export async function listDeadLetters<T>(
   keys: QueueKeys,
   options: { after?: string; count?: number } = {},
 ): Promise<DeadLetter<T>[]> {
+  checkOptions('listDeadLetters options', options, '{ after, count }');
   const start = options.after === undefined ? '-' : `(${checkEntryId('after', options.after)}`;
   const count = optionalInteger('count', options.count, DEFAULT_COUNT);
   const reply = await executor.send(['XRANGE', keys.dead, start, '+', 'COUNT', count]);
@@ -29,7 +31,7 @@ export async function listDeadLetters<T>(
       body: entry.body as T | undefined,
       headers: entry.headers,
       reason: (entry.map.get(FIELD.reason) ?? 'rejected') as DeadLetterReason,
-      error: entry.error ?? '',
+      error: entry.failure ?? entry.error ?? '',
       deliveryCount: Number(entry.map.get(FIELD.deliveries) ?? 0),
       deadLetteredAt: Number(entryId.slice(0, entryId.indexOf('-'))),
     };
@@ -42,6 +44,7 @@ export async function replayDeadLetters(
   keys: QueueKeys,
   selection: DeadLetterSelection = {},
 ): Promise<number> {
+  checkOptions('replayDeadLetters selection', selection, '{ ids } or { count }');
   const args = selectionArgs(selection);
   const reply = await replayScript.run(executor, [keys.dead, keys.stream], args);
   return replyNumber(reply, replayScript.name);
@@ -53,6 +56,7 @@ export async function purgeDeadLetters(
   keys: QueueKeys,
   options: { ids?: readonly string[] } = {},
 ): Promise<number> {
+  checkOptions('purgeDeadLetters options', options, '{ ids }');
   if (options.ids === undefined) {
     return replyNumber(await purgeAllScript.run(executor, [keys.dead], []), purgeAllScript.name);
   }

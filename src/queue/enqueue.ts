@@ -10,6 +10,13 @@ import { checkDedupeKey, optionalInteger } from './validate.js';
 /** Most messages one enqueue script call carries; larger batches are pipelined in chunks. */
 const CHUNK = 500;
 
+/**
+ * Most encoded text one request carries, in UTF-16 units; a larger batch goes in several requests,
+ * one after another, in order. Even with every unit escaped as `\u00XX` in a REST request body
+ * (6 bytes), 1 Mi units stay under the proxy's default body limit of 10 MiB.
+ */
+const MAX_REQUEST_UNITS = 1024 * 1024;
+
 /** A message validated and encoded, ready for the enqueue script. */
 export interface EncodedMessage {
   fields: string[];
@@ -43,13 +50,45 @@ export function encodeForEnqueue(
 }
 
 /**
- * Sends encoded messages in one round trip: one script call, or a pipeline of them. Messages
+ * Sends encoded messages in one round trip (one per MAX_REQUEST_UNITS of encoded text, so a REST
+ * server's body limit is not exceeded): one script call, or a pipeline of them. Messages
  * without a delay or dedupe key need no script, so a batch of only those is a pipeline of XADDs.
  * In bench/queue/profile.ts that cost Valkey under half the CPU per message of the script.
  * Batches over CHUNK take the script path, so a pipeline stays within REST servers' command
  * limits per request.
  */
 export async function sendEnqueues(
+  executor: CommandExecutor,
+  keys: QueueKeys,
+  messages: readonly EncodedMessage[],
+): Promise<EnqueueResult[]> {
+  const groups = groupBySize(messages);
+  if (groups.length === 1) return sendGroup(executor, keys, messages);
+  const results: EnqueueResult[] = [];
+  for (const group of groups) results.push(...(await sendGroup(executor, keys, group)));
+  return results;
+}
+
+/** Splits messages into runs of at most MAX_REQUEST_UNITS of encoded text (one message at least). */
+function groupBySize(messages: readonly EncodedMessage[]): EncodedMessage[][] {
+  const groups: EncodedMessage[][] = [];
+  let current: EncodedMessage[] = [];
+  let units = 0;
+  for (const message of messages) {
+    const size = message.fields.reduce((sum, field) => sum + field.length, 0);
+    if (current.length > 0 && units + size > MAX_REQUEST_UNITS) {
+      groups.push(current);
+      current = [];
+      units = 0;
+    }
+    current.push(message);
+    units += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+async function sendGroup(
   executor: CommandExecutor,
   keys: QueueKeys,
   messages: readonly EncodedMessage[],

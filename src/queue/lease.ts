@@ -4,6 +4,7 @@ import type { CommandExecutor, Reply } from '../executor.js';
 import { replyArray, replyNumber, replyText } from '../reply.js';
 import { decodeEntry } from './codec.js';
 import { CONFIG_MISMATCH, leaseScript } from './lease-script.js';
+import { deadLetterScript } from './lease-scripts.js';
 import { GROUP } from './lua-common.js';
 import type { QueueKeys } from './queue-keys.js';
 import type { LeasedMessage } from './types.js';
@@ -44,7 +45,9 @@ export async function leaseMessages<T>(
 ): Promise<LeaseResult<T>> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const { messages, leaseMs, wakeMs } = await runLeaseScript<T>(target, consumer, count);
+    const leased = await runLeaseScript<T>(target, consumer, count);
+    const { leaseMs, wakeMs } = leased;
+    const messages = await dropUndecodable(target, leased.messages);
     const remaining = deadline - Date.now();
     if (messages.length > 0 || remaining <= 0 || signal?.aborted) return { messages, leaseMs };
     let slice = Math.min(remaining, RECLAIM_CHECK_MS, leaseMs);
@@ -62,7 +65,8 @@ export async function leaseMessages<T>(
         },
         slice,
       );
-      if (waited !== null) return { messages: waited, leaseMs };
+      const decoded = waited === null ? [] : await dropUndecodable(target, waited);
+      if (decoded.length > 0) return { messages: decoded, leaseMs };
     } catch (error) {
       // The stream and its group vanished (a restart without persistence, a deleted key): the
       // lease script recreates them on the next turn.
@@ -121,18 +125,24 @@ function configMismatch(target: LeaseTarget, error: unknown): InvalidArgumentErr
   );
 }
 
-function parseRead<T>(reply: Reply, consumer: string): LeasedMessage<T>[] {
+function parseRead<T>(reply: Reply, consumer: string): ParsedMessage<T>[] {
   if (reply === null) return [];
   const [stream] = replyArray(reply, 'XREADGROUP');
   return parseEntries<T>(replyArray(stream ?? null, 'XREADGROUP')[1] ?? [], consumer);
 }
 
 /** Parses entries read with '>' (first deliveries of their entry). */
-function parseEntries<T>(entries: Reply, consumer: string): LeasedMessage<T>[] {
+function parseEntries<T>(entries: Reply, consumer: string): ParsedMessage<T>[] {
   return replyArray(entries, 'XREADGROUP').map((item) => {
     const [id, fields] = replyArray(item, 'XREADGROUP');
     return toMessage<T>(replyText(id ?? null, 'XREADGROUP'), fields ?? null, 1, consumer);
   });
+}
+
+/** A leased entry, with why it could not be decoded when it could not. */
+interface ParsedMessage<T> {
+  message: LeasedMessage<T>;
+  failure: string | undefined;
 }
 
 /** Builds a leased message; its delivery count adds the deliveries made before a re-add. */
@@ -141,7 +151,7 @@ function toMessage<T>(
   fields: Reply,
   pendingCount: number,
   consumer: string,
-): LeasedMessage<T> {
+): ParsedMessage<T> {
   const entry = decodeEntry(fields, id);
   const message: LeasedMessage<T> = {
     id,
@@ -152,7 +162,33 @@ function toMessage<T>(
     consumer,
   };
   if (entry.error !== undefined) message.lastError = entry.error;
-  return message;
+  return { message, failure: entry.failure };
+}
+
+/**
+ * Moves leased entries that cannot be decoded (written by another client) to the dead-letter
+ * stream and returns the others. Left in the batch, such an entry would fail every lease that
+ * reads it, and the other messages of those batches would reach their delivery limit unhandled.
+ */
+async function dropUndecodable<T>(
+  target: LeaseTarget,
+  parsed: ParsedMessage<T>[],
+): Promise<LeasedMessage<T>[]> {
+  const messages: LeasedMessage<T>[] = [];
+  for (const { message, failure } of parsed) {
+    if (failure === undefined) {
+      messages.push(message);
+      continue;
+    }
+    const { stream, prior, dead } = target.keys;
+    const args = [message.id, message.consumer, message.deliveryCount, failure];
+    try {
+      await deadLetterScript.run(target.executor, [stream, prior, dead], args);
+    } catch {
+      // The entry stays leased; it is read again, and dead-lettered, once its lease expires.
+    }
+  }
+  return messages;
 }
 
 function nonEmpty<M>(messages: M[]): M[] | null {

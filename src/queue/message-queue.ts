@@ -3,6 +3,7 @@ import type { Command, CommandExecutor, Reply } from '../executor.js';
 import { validateName } from '../keys.js';
 import { replyArray, replyNumber } from '../reply.js';
 import type { Script } from '../script.js';
+import { checkOptions } from '../validate.js';
 import { statsScript } from './admin-scripts.js';
 import { QueueConsumer } from './consumer.js';
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from './dead-letters.js';
@@ -148,6 +149,7 @@ export class ValkeyMessageQueue<T = unknown> implements MessageQueue<T> {
   }
 
   async nack(message: LeasedMessage<T>, options: NackOptions = {}): Promise<NackOutcome> {
+    checkOptions('nack options', options, '{ delayMs, error }');
     const delayMs = optionalInteger('delayMs', options.delayMs, 0);
     return this.#nack(checkLeased(message), delayMs, errorText(options.error), false);
   }
@@ -182,6 +184,7 @@ export class ValkeyMessageQueue<T = unknown> implements MessageQueue<T> {
 
   async deadLetter(message: LeasedMessage<T>, options: { error?: string } = {}): Promise<void> {
     checkLeased(message);
+    checkOptions('deadLetter options', options, '{ error }');
     const { stream, prior, dead } = this.#keys;
     const args = [message.id, message.consumer, message.deliveryCount, errorText(options.error)];
     const reply = await deadLetterScript.run(this.#executor, [stream, prior, dead], args);
@@ -189,6 +192,7 @@ export class ValkeyMessageQueue<T = unknown> implements MessageQueue<T> {
   }
 
   consume(handler: MessageHandler<T>, options: ConsumeOptions = {}): Consumer {
+    checkOptions('consume options', options, '{ concurrency, waitMs }');
     return new QueueConsumer<T>(this, handler, options);
   }
 

@@ -101,7 +101,10 @@ export type NackOutcome = 'retried' | 'dead-lettered';
 export type DeadLetterReason =
   /** It was delivered `maxDeliveries` times without an ack. */
   | 'max-deliveries'
-  /** A consumer called `deadLetter`. */
+  /**
+   * A consumer called `deadLetter`, or a lease read an entry it could not decode (one written by
+   * another client); the dead letter's `error` then says why and its body is undefined.
+   */
   | 'rejected'
   /** Its stream entry was deleted (XDEL, XTRIM) while it was leased; only ids are left. */
   | 'payload-missing';
@@ -151,7 +154,10 @@ export interface MessageQueue<T = unknown> {
    * the same tick share one round trip.
    */
   enqueue(body: T, options?: EnqueueOptions): Promise<EnqueueResult>;
-  /** Appends several messages in one round trip; results come back in order. */
+  /**
+   * Appends several messages in one round trip (one per 1 Mi characters of encoded messages);
+   * results come back in order.
+   */
   enqueueBatch(messages: readonly BatchMessage<T>[]): Promise<EnqueueResult[]>;
   /**
    * Leases up to `count` messages in one script: promotes due delayed messages, reclaims expired

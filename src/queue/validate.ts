@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { validateName } from '../keys.js';
+import { checkWellFormed } from '../validate.js';
 import type { LeasedMessage } from './types.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -81,6 +82,7 @@ export function checkDedupeKey(key: unknown): string {
       `Pass a non-empty string of at most ${MAX_DEDUPE_KEY} characters.`,
     );
   }
+  checkWellFormed('dedupeKey', key);
   return key;
 }
 

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { CommandExecutor } from '../executor.js';
 import { resourceKeys, validateName } from '../keys.js';
 import { replyArray, replyNumber } from '../reply.js';
-import { integerIn, positiveMs } from '../validate.js';
+import { checkOptions, integerIn, positiveMs } from '../validate.js';
 import { IdempotencyRecords } from './idempotency.js';
 import { randomToken, validateToken } from './random-token.js';
 import {
@@ -40,6 +40,7 @@ export class ValkeyTokenStore<R = unknown> implements AtomicTokenStore<R> {
   readonly #records: IdempotencyRecords<R>;
 
   constructor(executor: CommandExecutor, prefix: string, options: TokenStoreOptions<R> = {}) {
+    checkOptions('token store options', options, '{ maxValueBytes }');
     this.#executor = executor;
     this.#prefix = prefix;
     this.#maxValueBytes = integerIn(
@@ -54,7 +55,8 @@ export class ValkeyTokenStore<R = unknown> implements AtomicTokenStore<R> {
 
   async issue(key: string, options: IssueOptions): Promise<string | null> {
     const target = this.#key(key);
-    const ttlMs = positiveMs('ttlMs', options?.ttlMs);
+    checkOptions('issue options', options, '{ ttlMs: 30000 }');
+    const ttlMs = positiveMs('ttlMs', options.ttlMs);
     const token = randomToken();
     const reply = await this.#executor.send(['SET', target, token, 'NX', 'PX', ttlMs]);
     return reply === null ? null : token;
@@ -74,7 +76,13 @@ export class ValkeyTokenStore<R = unknown> implements AtomicTokenStore<R> {
     options: CompareAndSetOptions = {},
   ): Promise<boolean> {
     const target = this.#key(key);
-    if (expected !== null) validateToken(expected, 'expected value');
+    checkOptions('compareAndSet options', options, '{ ttlMs }');
+    // The expected value passes the same check as `next`, so every value this method can store
+    // (the empty string, or text longer than a token) can later be compared against.
+    const current =
+      expected === null
+        ? ''
+        : encodeValue(textCodec, expected, this.#maxValueBytes, 'expected value');
     const value = this.#value(next);
     const ttlMs = options.ttlMs === undefined ? '' : positiveMs('ttlMs', options.ttlMs);
     if (expected === null && ttlMs === '') {
@@ -85,7 +93,7 @@ export class ValkeyTokenStore<R = unknown> implements AtomicTokenStore<R> {
       );
     }
     const mode = expected === null ? 'absent' : 'value';
-    const args = [mode, expected ?? '', value, ttlMs];
+    const args = [mode, current, value, ttlMs];
     const reply = await compareAndSetScript.run(this.#executor, [target], args);
     return replyNumber(reply, compareAndSetScript.name) === 1;
   }
