@@ -42,9 +42,11 @@ if (typeof firstLine !== 'string' || !firstLine.includes('ready'))
 console.log(`Service instance ${JSON.parse(firstLine).ready} registered`);
 
 step('Starting the gateway worker in workerd (Miniflare)');
+const servicesToken = crypto.randomUUID();
 const worker = await startWorker({
   VALKEY_REST_URL: proxy.url,
   VALKEY_REST_TOKEN: token,
+  SERVICES_TOKEN: servicesToken,
   DISPATCH_TIMEOUT_MS: '5000',
 });
 console.log(`Worker at ${worker.url}`);
@@ -62,7 +64,12 @@ const requests: { label: string; path: string; init?: RequestInit; expected: num
     expected: 200,
   },
   { label: 'GET a route nobody serves', path: '/no/such/route', expected: 503 },
-  { label: 'GET the routing table', path: '/services', expected: 200 },
+  {
+    label: 'GET the routing table',
+    path: '/services',
+    init: { headers: { authorization: `Bearer ${servicesToken}` } },
+    expected: 200,
+  },
 ];
 
 let failures = 0;

@@ -70,14 +70,9 @@ describe('dispatch through the worker', () => {
     expect((await response.json()).error).toBe('No live service instance serves GET /nobody/here.');
   });
 
-  it('lists the live instance', async () => {
+  it('keeps the routing table off without SERVICES_TOKEN', async () => {
     const response = await fetch(`${worker.url}/services`);
-    const table = await response.json();
-    expect(table.instances).toHaveLength(1);
-    expect(table.instances[0]).toMatchObject({
-      service: 'echo',
-      version: '1.0.0',
-      liveness: 'Healthy',
-    });
+    expect(response.status).toBe(404);
+    expect((await response.json()).error).toMatch(/set the SERVICES_TOKEN secret/);
   });
 });

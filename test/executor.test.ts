@@ -1,6 +1,6 @@
 // Every executor operation, run over TCP and over HTTP through the proxy: both must give the same
 // replies and raise the same errors.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createClient } from '@redis/client';
 import {
@@ -122,6 +122,10 @@ describe.each(adapters)('executor over $name', (adapter) => {
   });
 
   it('falls back to EVAL after a script flush', async () => {
+    // A script of the test's own, so over HTTP it needs the proxy that runs any script.
+    const own = adapter.create({ anyScripts: true });
+    const executor = own.executor;
+    onTestFinished(() => own.close());
     const script = new Script('test echo', `return ARGV[1] .. '-' .. KEYS[1]`);
     expect(await script.run(executor, ['k'], ['a'])).toBe('a-k');
     await direct.sendCommand(['SCRIPT', 'FLUSH']);

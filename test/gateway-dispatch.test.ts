@@ -151,9 +151,12 @@ describe.each(adapters)('dispatch over $name', (adapter) => {
     for (let i = 0; i < 10; i++) {
       const response = await dispatcher.dispatch(new Request('http://gateway.test/fail'));
       expect(response.status).toBe(502);
-      expect((await response.json()).error).toMatch(/handler exploded/);
+      const { error } = (await response.json()) as { error: string };
+      expect(error).toMatch(/failed to handle GET \/fail \(correlation id [\w-]+\)/);
+      expect(error).not.toMatch(/handler exploded/);
     }
     expect(errors.length).toBeGreaterThanOrEqual(10);
+    expect(String(errors[0])).toMatch(/handler exploded/);
     const registry = transport.registry();
     const view = await eventually(async () => {
       const [only] = (await registry.table()).instances;

@@ -11,6 +11,7 @@ const tcp = adapters.find((a) => a.name === 'tcp')!;
 
 describe('gateway worker in workerd', () => {
   const prefix = uniquePrefix();
+  const servicesToken = crypto.randomUUID();
   let transport: ValkeyTransport;
   let worker: RunningWorker;
   const instances: ServiceInstance[] = [];
@@ -42,6 +43,7 @@ describe('gateway worker in workerd', () => {
       VALKEY_REST_URL: inject('proxyUrl'),
       VALKEY_REST_TOKEN: inject('proxyToken'),
       KEY_PREFIX: prefix,
+      SERVICES_TOKEN: servicesToken,
       DISPATCH_TIMEOUT_MS: '20000',
       MAX_BODY_BYTES: '4096',
     });
@@ -57,7 +59,16 @@ describe('gateway worker in workerd', () => {
     const health = await fetch(`${worker.url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok', instances: 2 });
-    const services = await (await fetch(`${worker.url}/services`)).json();
+    const denied = await fetch(`${worker.url}/services`);
+    expect(denied.status).toBe(401);
+    const wrong = await fetch(`${worker.url}/services`, {
+      headers: { authorization: `Bearer ${servicesToken}x` },
+    });
+    expect(wrong.status).toBe(401);
+    const authorization = `Bearer ${servicesToken}`;
+    const services = await (
+      await fetch(`${worker.url}/services`, { headers: { authorization } })
+    ).json();
     const ids = services.instances.map((i: { instanceId: string }) => i.instanceId).sort();
     expect(ids).toEqual(instances.map((i) => i.instanceId).sort());
     expect(services.instances[0].endpoints).toContainEqual({ method: 'GET', path: '/items/:n' });

@@ -6,6 +6,8 @@ export interface Env {
   VALKEY_REST_URL: string;
   /** Token of the REST proxy (a secret: `wrangler secret put VALKEY_REST_TOKEN`). */
   VALKEY_REST_TOKEN: string;
+  /** Bearer token that `/services` requires (a secret); without it `/services` is off. */
+  SERVICES_TOKEN?: string;
   /** Key prefix shared with the services. Default `vt`. */
   KEY_PREFIX?: string;
   /** Time a dispatched request may take, in ms. Default 10000. */

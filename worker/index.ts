@@ -4,6 +4,7 @@
 import { Hono } from 'hono';
 import { jsonError, type Dispatcher } from '../src/index.js';
 import { configKey, createDispatcher, type Env } from './config.js';
+import { requireServicesToken } from './services-auth.js';
 
 export type { Env } from './config.js';
 
@@ -28,7 +29,7 @@ app.get('/healthz', async (c) => {
   }
 });
 
-app.get('/services', async (c) => c.json(await dispatcherFor(c.env).table()));
+app.get('/services', requireServicesToken, async (c) => c.json(await dispatcherFor(c.env).table()));
 
 app.all('*', (c) => dispatcherFor(c.env).dispatch(c.req.raw));
 

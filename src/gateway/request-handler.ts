@@ -116,7 +116,8 @@ async function runHandler(
     }
     return jsonFrame(
       502,
-      `${context.service} failed to handle ${frame.method} ${frame.path}: ${String(error)}`,
+      // The error goes to the service's onError, not to the client: its text may reveal internals.
+      `${context.service} failed to handle ${frame.method} ${frame.path} (correlation id ${frame.correlationId}).`,
     );
   }
 }

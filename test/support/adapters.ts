@@ -4,8 +4,11 @@ import { createTransport, type ValkeyTransport } from '../../src/node/index.js';
 
 export interface AdapterCase {
   name: 'tcp' | 'http';
-  /** A transport with a key prefix of its own, so tests never see each other's keys. */
-  create(options?: { prefix?: string; timeoutMs?: number }): ValkeyTransport;
+  /**
+   * A transport with a key prefix of its own, so tests never see each other's keys. Over HTTP,
+   * `anyScripts` picks the proxy that runs scripts other than the library's own.
+   */
+  create(options?: { prefix?: string; timeoutMs?: number; anyScripts?: boolean }): ValkeyTransport;
 }
 
 export function uniquePrefix(): string {
@@ -26,7 +29,7 @@ export const adapters: AdapterCase[] = [
     name: 'http',
     create: (options = {}) =>
       createTransport({
-        url: inject('proxyUrl'),
+        url: inject(options.anyScripts ? 'anyScriptProxyUrl' : 'proxyUrl'),
         token: inject('proxyToken'),
         prefix: options.prefix ?? uniquePrefix(),
         timeoutMs: options.timeoutMs,
