@@ -10,6 +10,7 @@ export { ValkeyTransport } from './valkey-transport.js';
 export type * from './queue/types.js';
 export type * from './gateway/registry-types.js';
 export { Dispatcher, type DispatchOptions } from './gateway/dispatch.js';
+export { RoutingCache, type RoutingSnapshot } from './gateway/routing-cache.js';
 export { jsonError } from './gateway/error-responses.js';
 export {
   serve,

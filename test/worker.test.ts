@@ -93,6 +93,27 @@ describe('gateway worker in workerd', () => {
     expect(await replyKeysLeft(transport)).toEqual([]);
   });
 
+  it('answers a sustained run of 2,000 requests, 32 at a time', async () => {
+    // Requests overlap others at every stage here, including routing-table refreshes.
+    // NOTE: requests that shared one isolate's executors failed in workerd with "Cannot perform
+    // I/O on behalf of a different request" after about 20,000 requests in `npm run bench:gateway`;
+    // this shorter run did not reproduce that. gateway-routing-cache.test.ts checks the property
+    // that prevents it.
+    let next = 0;
+    const failures: string[] = [];
+    const lane = async () => {
+      while (next < 2000) {
+        const n = next++;
+        const response = await fetch(`${worker.url}/items/${n}`);
+        const text = await response.text();
+        if (response.status !== 200) failures.push(`${response.status} ${text.slice(0, 200)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, lane));
+    expect(failures.slice(0, 3)).toEqual([]);
+    expect(failures).toHaveLength(0);
+  }, 60_000);
+
   it('passes binary bodies and drops hop-by-hop headers', async () => {
     const bytes = new Uint8Array(2048).map((_, i) => (i * 7) % 256);
     // node:http, because fetch refuses to send a Connection header.

@@ -1,5 +1,11 @@
 // Reads the worker's bindings into the transport and dispatcher settings.
-import { Dispatcher, HttpExecutor, InvalidArgumentError, ValkeyTransport } from '../src/index.js';
+import {
+  Dispatcher,
+  HttpExecutor,
+  InvalidArgumentError,
+  ValkeyTransport,
+  type RoutingCache,
+} from '../src/index.js';
 
 export interface Env {
   /** Base URL of the REST proxy (a [vars] entry in wrangler.toml). */
@@ -20,30 +26,26 @@ export interface Env {
   DEGRADED_AFTER_MS?: string;
   /** Silence after which an instance gets no requests, in ms. Default 30000. */
   UNHEALTHY_AFTER_MS?: string;
-  /** Reply waits one isolate runs at once through the proxy; more wait their turn. Default 64. */
-  MAX_REPLY_WAITS?: string;
   /** How long the response to a request with `Idempotency-Key` is kept, in ms. Default 86400000. */
   IDEMPOTENCY_TTL_MS?: string;
 }
 
-/** Builds the dispatcher that the bindings describe; throws `InvalidArgumentError` on bad values. */
-export function createDispatcher(env: Env): Dispatcher {
+/**
+ * Builds the dispatcher that the bindings describe, on the isolate's shared routing cache; throws
+ * `InvalidArgumentError` on bad values. Each request gets its own, with executors of its own.
+ */
+export function createDispatcher(env: Env, routingCache: RoutingCache): Dispatcher {
   const url = required(env, 'VALKEY_REST_URL');
   const token = required(env, 'VALKEY_REST_TOKEN');
   const executor = new HttpExecutor({ url, token });
-  // Reply waits block in the proxy; giving them their own request slots means a burst of waits can
-  // never hold the slots that enqueues need, and lets a wait start together with its enqueue.
-  const replyExecutor = new HttpExecutor({
-    url,
-    token,
-    autoPipeline: false,
-    maxInFlight: number(env, 'MAX_REPLY_WAITS') ?? 64,
-  });
+  // A reply wait blocks in the proxy; an executor of its own lets it start together with the
+  // enqueue instead of after it.
+  const replyExecutor = new HttpExecutor({ url, token, autoPipeline: false });
   const transport = new ValkeyTransport(executor, env.KEY_PREFIX || 'vt');
   return new Dispatcher(transport, {
     timeoutMs: number(env, 'DISPATCH_TIMEOUT_MS'),
     maxBodyBytes: number(env, 'MAX_BODY_BYTES'),
-    tableCacheMs: number(env, 'TABLE_CACHE_MS'),
+    routingCache,
     replyExecutor,
     idempotencyTtlMs: number(env, 'IDEMPOTENCY_TTL_MS'),
     registry: {
@@ -64,7 +66,6 @@ export function configKey(env: Env): string {
     env.TABLE_CACHE_MS,
     env.DEGRADED_AFTER_MS,
     env.UNHEALTHY_AFTER_MS,
-    env.MAX_REPLY_WAITS,
     env.IDEMPOTENCY_TTL_MS,
   ]);
 }
@@ -91,4 +92,9 @@ function number(env: Env, name: keyof Env): number | undefined {
     throw new InvalidArgumentError(`binding ${name}`, text, 'Set it to a positive number.');
   }
   return value;
+}
+
+/** How long an isolate reuses the routing table, in ms (`TABLE_CACHE_MS`, default 1000). */
+export function tableCacheMs(env: Env): number {
+  return number(env, 'TABLE_CACHE_MS') ?? 1000;
 }

@@ -2,20 +2,21 @@
 // dispatches every request that is not its own to the service registered for the route.
 // `/healthz` and `/services` belong to the gateway, so services cannot serve those two paths.
 import { Hono } from 'hono';
-import { jsonError, type Dispatcher } from '../src/index.js';
-import { configKey, createDispatcher, type Env } from './config.js';
+import { jsonError, RoutingCache, type Dispatcher } from '../src/index.js';
+import { configKey, createDispatcher, tableCacheMs, type Env } from './config.js';
 import { requireServicesToken } from './services-auth.js';
 
 export type { Env } from './config.js';
 
-// One dispatcher per isolate and configuration, so requests share the routing-table cache and
-// the executors' request slots.
-let cached: { key: string; dispatcher: Dispatcher } | undefined;
+// One routing-table cache per isolate and configuration, shared by the requests. Everything that
+// does I/O (executors, dispatcher) is built per request: in workerd a request cannot use I/O that
+// another request started, so requests must not share batched fetches or request slots.
+let cached: { key: string; routes: RoutingCache } | undefined;
 
 function dispatcherFor(env: Env): Dispatcher {
   const key = configKey(env);
-  if (cached?.key !== key) cached = { key, dispatcher: createDispatcher(env) };
-  return cached.dispatcher;
+  if (cached?.key !== key) cached = { key, routes: new RoutingCache(tableCacheMs(env)) };
+  return createDispatcher(env, cached.routes);
 }
 
 const app = new Hono<{ Bindings: Env }>();

@@ -8,7 +8,7 @@ import {
   parseReplyFrame,
   type RequestFrame,
 } from './frames.js';
-import type { RegistryOptions, RoutingTable } from './registry-types.js';
+import type { RegistryOptions, RoutingTable, ServiceRegistry } from './registry-types.js';
 import { headerSize, readBodyCapped } from './request-body.js';
 import { waitForReply } from './reply-wait.js';
 import { RoutingCache } from './routing-cache.js';
@@ -44,6 +44,12 @@ export interface DispatchOptions {
   maxHeaderBytes?: number;
   /** How long a routing table snapshot is reused before it is read again, in ms. Default 1000. */
   tableCacheMs?: number;
+  /**
+   * Routing table cache to share with other dispatchers (then `tableCacheMs` is its own). A
+   * Worker builds a dispatcher per request, so no request waits on another's I/O, and shares
+   * one cache per isolate. Default: a cache of this dispatcher's own.
+   */
+  routingCache?: RoutingCache;
   /** Request header that selects a service version. Default `x-service-version`. */
   versionHeader?: string;
   /** Liveness thresholds used to judge the routing table. Defaults: those of `RegistryOptions`. */
@@ -69,12 +75,14 @@ export interface DispatchOptions {
  * Sends HTTP requests to the services registered in Valkey: matches the route, enqueues a request
  * frame on the queue of the chosen service version and waits for the reply frame. The gateway
  * picks the version; the live instances of that version pull from its queue, and their pull rules
- * put Healthy and less loaded instances first (see `RequestConsumer`). Keep one dispatcher per
- * isolate or process so its requests share the routing table cache.
+ * put Healthy and less loaded instances first (see `RequestConsumer`). In Node, keep one
+ * dispatcher per process. In workerd, build one per request on one shared `RoutingCache`: a
+ * request there must not wait on I/O (a batched fetch, a request slot) that another started.
  */
 export class Dispatcher {
   readonly #transport: ValkeyTransport;
   readonly #routes: RoutingCache;
+  readonly #registry: ServiceRegistry;
   readonly #timeoutMs: number;
   readonly #maxBodyBytes: number;
   readonly #maxHeaderBytes: number;
@@ -96,8 +104,10 @@ export class Dispatcher {
     }
     this.#maxBodyBytes = positive('maxBodyBytes', options.maxBodyBytes ?? 1024 * 1024);
     this.#maxHeaderBytes = positive('maxHeaderBytes', options.maxHeaderBytes ?? 64 * 1024);
-    const tableCacheMs = positive('tableCacheMs', options.tableCacheMs ?? 1000);
-    this.#routes = new RoutingCache(transport.registry(options.registry), tableCacheMs);
+    this.#registry = transport.registry(options.registry);
+    this.#routes =
+      options.routingCache ??
+      new RoutingCache(positive('tableCacheMs', options.tableCacheMs ?? 1000));
     this.#versionHeader = options.versionHeader ?? 'x-service-version';
     this.#replyExecutor = options.replyExecutor ?? transport.executor;
     this.#waitWithEnqueue =
@@ -114,7 +124,7 @@ export class Dispatcher {
 
   /** Returns the current routing table (cached for `tableCacheMs`). */
   async table(): Promise<RoutingTable> {
-    return (await this.#routes.current()).table;
+    return (await this.#routes.current(this.#registry)).table;
   }
 
   /**
@@ -152,7 +162,7 @@ export class Dispatcher {
 
     const { method } = request;
     const url = new URL(request.url);
-    const snapshot = await this.#routes.current();
+    const snapshot = await this.#routes.current(this.#registry);
     const requested = request.headers.get(this.#versionHeader) ?? undefined;
     const route = snapshot.index.match(method, url.pathname, requested);
     if (!isRouteMatch(route)) return noRoute(method, url.pathname, requested, route.allowed);

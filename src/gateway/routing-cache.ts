@@ -13,27 +13,34 @@ export interface RoutingSnapshot {
 
 /**
  * Keeps the routing table in memory for `maxAgeMs`, so most requests route without a round trip.
- * Concurrent requests that find it stale share one read.
+ * It stores data only and never hands a pending read to another caller. In workerd, requests that
+ * shared I/O objects failed with "Cannot perform I/O on behalf of a different request" (seen in
+ * `npm run bench:gateway`), so this cache is the only state the requests of an isolate share.
+ * While one caller refreshes a stale table, the others route with the stale one, and a caller
+ * with no table at all reads its own.
  */
 export class RoutingCache {
   #snapshot: RoutingSnapshot | undefined;
-  #reading: Promise<RoutingSnapshot> | undefined;
+  #refreshing = false;
 
-  constructor(
-    private readonly registry: ServiceRegistry,
-    private readonly maxAgeMs: number,
-  ) {}
+  constructor(readonly maxAgeMs: number) {}
 
-  current(): Promise<RoutingSnapshot> {
+  /** Returns a fresh enough snapshot, reading the table through `registry` when needed. */
+  async current(registry: ServiceRegistry): Promise<RoutingSnapshot> {
     const snapshot = this.#snapshot;
-    if (snapshot && Date.now() - snapshot.readAt < this.maxAgeMs) return Promise.resolve(snapshot);
-    this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
-    return this.#reading;
+    if (snapshot && Date.now() - snapshot.readAt < this.maxAgeMs) return snapshot;
+    if (snapshot && this.#refreshing) return snapshot;
+    this.#refreshing = true;
+    try {
+      return await this.#read(registry);
+    } finally {
+      this.#refreshing = false;
+    }
   }
 
-  async #read(): Promise<RoutingSnapshot> {
+  async #read(registry: ServiceRegistry): Promise<RoutingSnapshot> {
     const before = Date.now();
-    const table = await this.registry.table();
+    const table = await registry.table();
     const after = Date.now();
     const snapshot: RoutingSnapshot = {
       table,
@@ -42,7 +49,7 @@ export class RoutingCache {
       clockOffsetMs: table.serverTimeMs - Math.round((before + after) / 2),
       readAt: after,
     };
-    this.#snapshot = snapshot;
+    if (!this.#snapshot || this.#snapshot.readAt <= snapshot.readAt) this.#snapshot = snapshot;
     return snapshot;
   }
 }
