@@ -1,12 +1,22 @@
 import { isNoScript } from './errors.js';
 import type { BatchReply, CommandArg, CommandExecutor, CommandOptions, Reply } from './executor.js';
 
-/** Every script created in this process, so the proxy can run exactly the library's own. */
-const definedScripts = new Set<Script>();
+/** The library's own scripts, so the proxy can run exactly these and no others. */
+const libraryScripts = new Set<Script>();
 
-/** Returns every `Script` created so far in this process (the library creates its own on import). */
+/** Returns the library's own scripts (its modules create them on import). */
 export function allScripts(): readonly Script[] {
-  return [...definedScripts];
+  return [...libraryScripts];
+}
+
+/**
+ * Creates one of the library's own scripts. A `Script` that an application creates with `new` is
+ * not one of them, so a proxy with `scripts: 'library'` rejects it whenever it was created.
+ */
+export function libraryScript(name: string, source: string): Script {
+  const script = new Script(name, source);
+  libraryScripts.add(script);
+  return script;
 }
 
 /**
@@ -21,9 +31,7 @@ export class Script {
     /** Short name used in error messages. */
     readonly name: string,
     readonly source: string,
-  ) {
-    definedScripts.add(this);
-  }
+  ) {}
 
   async sha(): Promise<string> {
     if (this.#sha === undefined) {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningProxy } from '../src/node/index.js';
-import { allScripts } from '../src/script.js';
+import { allScripts, Script } from '../src/script.js';
 import { startValkey, type ValkeyServer } from '../scripts/lib/valkey-server.js';
 import { caller, memoryLogger, ownProxy, OWN_TOKEN } from './fixtures/proxy-helpers.js';
 
@@ -14,6 +14,8 @@ let proxy: RunningProxy;
 let h: ReturnType<typeof caller>;
 const TIMEOUT_MS = 1000;
 const log = memoryLogger('info');
+// An application's script, created before the proxy starts in this process.
+const appScript = new Script('app dbsize', "return redis.call('DBSIZE')");
 
 beforeAll(async () => {
   valkey = await startValkey();
@@ -129,6 +131,12 @@ describe('scripts outside the library', () => {
       expect(answer.json.error).toMatch(/--scripts any/);
     }
     expect((await h.post('/', ['GET', 'survivor'])).json).toEqual({ result: 'yes' });
+  });
+
+  it("rejects an application's own Script", async () => {
+    const answer = await h.post('/', ['EVAL', appScript.source, '0']);
+    expect(answer.status).toBe(403);
+    expect(answer.json.error).toMatch(/not one of the library's/);
   });
 
   it("runs the library's own scripts by EVAL and EVALSHA", async () => {

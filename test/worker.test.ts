@@ -74,6 +74,16 @@ describe('gateway worker in workerd', () => {
     expect(services.instances[0].endpoints).toContainEqual({ method: 'GET', path: '/items/:n' });
   });
 
+  it('accepts any case of Bearer on /services', async () => {
+    // HTTP authentication schemes are case-insensitive, and the REST proxy accepts "bearer" too.
+    for (const scheme of ['bearer', 'BEARER']) {
+      const response = await fetch(`${worker.url}/services`, {
+        headers: { authorization: `${scheme} ${servicesToken}` },
+      });
+      expect(response.status).toBe(200);
+    }
+  });
+
   it('answers each of 500 concurrent requests', async () => {
     const responses = await Promise.all(
       Array.from({ length: 500 }, async (_, n) => {

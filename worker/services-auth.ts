@@ -14,8 +14,9 @@ export async function requireServicesToken(
   if (!expected) {
     return jsonError(404, 'The routing table is off; set the SERVICES_TOKEN secret to serve it.');
   }
-  const header = c.req.header('authorization') ?? '';
-  const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+  // HTTP authentication schemes are case-insensitive, so this accepts "bearer" as the proxy does.
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+  const presented = match?.[1] ?? '';
   if (!(await sameSecret(presented, expected))) {
     return jsonError(
       401,

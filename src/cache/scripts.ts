@@ -1,4 +1,4 @@
-import { Script } from '../script.js';
+import { libraryScript } from '../script.js';
 
 // Entries are strings in the format of entry-format.ts. Each script gets the namespace key base
 // (`<prefix>:{c:<namespace>}:`) and derives the entry (`e:<key>`), marker (`f:<key>`) and tag set
@@ -46,7 +46,7 @@ end
  * Writes one entry. KEYS: entry. ARGV: namespace key base, key, encoded value, TTL ms, stale ms,
  * tag names... Returns the namespace version.
  */
-export const setScript = new Script(
+export const setScript = libraryScript(
   'cache set',
   `${WRITE_ENTRY}
 local tags = {}
@@ -61,7 +61,7 @@ return write_entry(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5
  * Returns {0, value} fresh; {1, value} stale and locked for the caller; {2, value} stale and
  * locked by another; {3} missing and locked for the caller; {4} missing and locked by another.
  */
-export const readOrLockScript = new Script(
+export const readOrLockScript = libraryScript(
   'cache read-or-lock',
   `${READ_ENTRY}
 local state, text = read_entry(ARGV[1], ARGV[2])
@@ -79,7 +79,7 @@ return {locked and 3 or 4}
  * KEYS: lock. ARGV: namespace key base, key, lock owner, encoded value, TTL ms, stale ms, tags...
  * Returns 1 when written, else 0.
  */
-export const fillScript = new Script(
+export const fillScript = libraryScript(
   'cache fill',
   `${READ_ENTRY}${WRITE_ENTRY}
 local holder = redis.call('GET', KEYS[1])
@@ -98,7 +98,7 @@ return 1
  * Deletes the entries that carry a tag. The tag's set may name keys rewritten since without the
  * tag; those are kept. KEYS: tag set. ARGV: namespace key base, tag. Returns the entries deleted.
  */
-export const invalidateTagScript = new Script(
+export const invalidateTagScript = libraryScript(
   'cache invalidate tag',
   `
 local deleted = 0

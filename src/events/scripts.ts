@@ -1,4 +1,4 @@
-import { Script } from '../script.js';
+import { libraryScript } from '../script.js';
 import { SERVER_NOW_MS_LUA } from '../server-time.js';
 
 // Event ids are "<server ms>-<sequence>": the sequence counts every event ever published to the
@@ -14,7 +14,7 @@ local function sequence_of(id) return tonumber(string.match(id, '%-(%d+)$')) end
  * KEYS: stream, last id. ARGV: max length (0: none), max age ms (0: none), field/value pairs...
  * Returns the new event's id.
  */
-export const publishScript = new Script(
+export const publishScript = libraryScript(
   'events publish',
   `${SERVER_NOW_MS_LUA}${SEQUENCE_OF}
 local now = server_now_ms()
@@ -48,7 +48,7 @@ return id
  * Reads events after a cursor. KEYS: stream, last id. ARGV: cursor, count.
  * Returns {entries, last id or '0-0'}.
  */
-export const readScript = new Script(
+export const readScript = libraryScript(
   'events read',
   `
 local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
@@ -80,7 +80,7 @@ end
  * Creates a consumer group unless it exists. KEYS: stream, last id.
  * ARGV: group, 'earliest' or 'latest'. Returns the group's last delivered id.
  */
-export const ensureGroupScript = new Script(
+export const ensureGroupScript = libraryScript(
   'events ensure group',
   `${ENSURE_GROUP}
 return ensure_group(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
@@ -92,7 +92,7 @@ return ensure_group(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
  * deleted. KEYS: stream. ARGV: group, consumer, count, read after this id.
  * Returns {entries, missed, entries read including deleted ones}.
  */
-export const pendingScript = new Script(
+export const pendingScript = libraryScript(
   'events read pending',
   `
 local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], ARGV[4])
@@ -116,7 +116,7 @@ return {out, missed, seen}
  * KEYS: stream, last id. ARGV: group, consumer, count, claim idle ms, start for a new group.
  * Returns {entries, missed, group's last delivered id}.
  */
-export const groupReadScript = new Script(
+export const groupReadScript = libraryScript(
   'events group read',
   `${SEQUENCE_OF}${ENSURE_GROUP}
 local stream, group, consumer, count = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])

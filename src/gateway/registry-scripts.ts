@@ -1,4 +1,4 @@
-import { Script } from '../script.js';
+import { libraryScript } from '../script.js';
 
 // Registry keys, all in the `{gw}` hash slot:
 //   KEYS[1] hash instanceId -> HELLO JSON without the endpoints
@@ -29,7 +29,7 @@ end
  * ARGV: expiry ms, instance id, HELLO JSON, endpoints JSON, initial heartbeat JSON.
  * Returns the server time in ms.
  */
-export const helloScript = new Script(
+export const helloScript = libraryScript(
   'registry hello',
   `${PRELUDE}
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
@@ -46,7 +46,7 @@ return now
  * KEYS: records, endpoints, heartbeats, seen. ARGV: expiry ms, instance id, field index, JSON.
  * Returns {1, or 0 when the instance is unknown (nothing written), server time in ms}.
  */
-export const updateScript = new Script(
+export const updateScript = libraryScript(
   'registry update',
   `${PRELUDE}
 if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return {0, now} end
@@ -58,7 +58,7 @@ return {1, now}
 );
 
 /** GOODBYE. KEYS: records, endpoints, heartbeats, seen. ARGV: expiry ms, instance id. */
-export const goodbyeScript = new Script(
+export const goodbyeScript = libraryScript(
   'registry goodbye',
   `${PRELUDE}
 forget(ARGV[2])
@@ -70,7 +70,7 @@ return 1
  * Reads the table. KEYS: records, endpoints, heartbeats, seen. ARGV: expiry ms.
  * Returns {server ms, id, last seen ms, HELLO JSON, endpoints JSON, heartbeat JSON, id, ...}.
  */
-export const tableScript = new Script(
+export const tableScript = libraryScript(
   'registry table',
   `${PRELUDE}
 local out = {now}

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import { Script } from '../script.js';
+import { libraryScript } from '../script.js';
 import { queueKey } from '../queue/message-queue.js';
 import { PRIOR_SUFFIX } from '../queue/queue-keys.js';
 import { GROUP, HOLDS_LEASE_LUA } from '../queue/scripts.js';
@@ -56,7 +56,7 @@ export const REPLY_TOO_LATE = 2;
  * ARGV: id, consumer, delivery count, reply JSON, deadline ms, grace ms.
  * Returns REPLY_SENT, REPLY_TOO_LATE (acked, nothing pushed) or REPLY_LEASE_LOST (nothing changed).
  */
-export const replyScript = new Script(
+export const replyScript = libraryScript(
   'gateway reply',
   `${HOLDS_LEASE_LUA}
 if not holds_lease(KEYS[1], ARGV[1], ARGV[2], ARGV[3], KEYS[3]) then return ${REPLY_LEASE_LOST} end

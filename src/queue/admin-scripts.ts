@@ -1,5 +1,5 @@
 // Scripts that enqueue messages and manage a queue as a whole (stats, dead letters).
-import { Script } from '../script.js';
+import { libraryScript } from '../script.js';
 import { FIELD, GROUP, NOW_LUA } from './lua-common.js';
 
 /**
@@ -10,7 +10,7 @@ import { FIELD, GROUP, NOW_LUA } from './lua-common.js';
  * ARGV per message: delay ms, dedupe key index in KEYS (0: none), window ms, field count, fields.
  * Returns: {id, 1 if duplicate else 0} per message.
  */
-export const enqueueScript = new Script(
+export const enqueueScript = libraryScript(
   'queue enqueue',
   `${NOW_LUA}
 local stream, delayed, scheduled, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -47,7 +47,7 @@ return out
  * KEYS: stream, delayed, dead.
  * Returns: {ready, leased, delayed, dead-lettered, age of the oldest ready message in ms or -1}.
  */
-export const statsScript = new Script(
+export const statsScript = libraryScript(
   'queue stats',
   `${NOW_LUA}
 local stream = KEYS[1]
@@ -83,7 +83,7 @@ return {ready, leased, redis.call('ZCARD', KEYS[2]), redis.call('XLEN', KEYS[3])
  * KEYS: dead, stream. ARGV: 'ids' then entry ids, or 'oldest' then a count.
  * Returns: number replayed.
  */
-export const replayScript = new Script(
+export const replayScript = libraryScript(
   'queue replay dead letters',
   `
 local dead, stream = KEYS[1], KEYS[2]
@@ -126,7 +126,7 @@ return replayed
 /**
  * Deletes the whole dead-letter stream. KEYS: dead. Returns: number of entries deleted.
  */
-export const purgeAllScript = new Script(
+export const purgeAllScript = libraryScript(
   'queue purge dead letters',
   `
 local count = redis.call('XLEN', KEYS[1])

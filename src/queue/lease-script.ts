@@ -1,4 +1,4 @@
-import { Script } from '../script.js';
+import { libraryScript } from '../script.js';
 import { DEAD_LETTER_LUA, FIELD, GROUP, MESSAGE_FIELDS_LUA, NOW_LUA } from './lua-common.js';
 
 /** Most due delayed messages one lease call moves to the stream, so a script stays short. */
@@ -74,7 +74,7 @@ end
  * Returns: {lease ms, ms until the next delayed message is due (-1: none, or messages were
  *   leased), reclaimed {{id, fields, pending count}, ...}, new entries {{id, fields}, ...}}.
  */
-export const leaseScript = new Script(
+export const leaseScript = libraryScript(
   'queue lease',
   `${NOW_LUA}${MESSAGE_FIELDS_LUA}${DEAD_LETTER_LUA}${CONFIG_LUA}${PROMOTE_LUA}${WITH_GROUP_LUA}
 local stream, delayed, scheduled, prior, dead, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]

@@ -1,6 +1,6 @@
 // Scripts that act on a held lease. Each checks the lease first (holds_lease), so a holder whose
 // lease was taken over, or whose message was acked, changes nothing.
-import { Script } from '../script.js';
+import { libraryScript } from '../script.js';
 import {
   DEAD_LETTER_LUA,
   GROUP,
@@ -15,7 +15,7 @@ import { CHECK_ALL_LUA, REMOVE_ACKED_LUA, STREAM_IDS_LUA } from './lua-batch.js'
  * KEYS: stream, prior. ARGV: id, consumer, delivery count, repeated per message.
  * Returns: 1 (acked) or 0 (lease lost) per message.
  */
-export const ackScript = new Script(
+export const ackScript = libraryScript(
   'queue ack',
   `${HOLDS_LEASE_LUA}${STREAM_IDS_LUA}${CHECK_ALL_LUA}${REMOVE_ACKED_LUA}
 local results, held, _, has_prior = check_all(KEYS[1], KEYS[2])
@@ -34,7 +34,7 @@ return results
  * KEYS: stream, prior, dead. ARGV: id, consumer, delivery count, repeated per message.
  * Returns: 1 (renewed) or 0 (lease lost) per message.
  */
-export const renewScript = new Script(
+export const renewScript = libraryScript(
   'queue renew',
   `${HOLDS_LEASE_LUA}${MESSAGE_FIELDS_LUA}${DEAD_LETTER_LUA}${STREAM_IDS_LUA}${CHECK_ALL_LUA}
 local results, held, counts = check_all(KEYS[1], KEYS[2])
@@ -62,7 +62,7 @@ return results
  * ARGV: id, consumer, delivery count, delay ms, error, release (0 or 1), default max deliveries.
  * Returns: 0 lease lost, 1 retried, 2 dead-lettered (max deliveries), 3 payload missing.
  */
-export const nackScript = new Script(
+export const nackScript = libraryScript(
   'queue nack',
   `${NOW_LUA}${HOLDS_LEASE_LUA}${MESSAGE_FIELDS_LUA}${DEAD_LETTER_LUA}
 local stream, delayed, scheduled, prior, dead, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -102,7 +102,7 @@ return 1
  * KEYS: stream, prior, dead. ARGV: id, consumer, delivery count, error.
  * Returns: 0 lease lost, 1 dead-lettered, 3 payload missing (recorded as such).
  */
-export const deadLetterScript = new Script(
+export const deadLetterScript = libraryScript(
   'queue dead-letter',
   `${HOLDS_LEASE_LUA}${MESSAGE_FIELDS_LUA}${DEAD_LETTER_LUA}
 local stream, prior, dead = KEYS[1], KEYS[2], KEYS[3]

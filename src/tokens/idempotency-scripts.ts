@@ -1,4 +1,4 @@
-import { Script } from '../script.js';
+import { libraryScript } from '../script.js';
 
 // An idempotency record is one hash: s = state ('pending' or 'done'), f = fingerprint,
 // o = holder token (while pending), t = TTL ms of the completed record, r = stored result.
@@ -9,7 +9,7 @@ import { Script } from '../script.js';
  * KEYS: record. ARGV: fingerprint, holder token, lock ms, TTL ms of the completed record.
  * Returns {'acquired'}, {'mismatch'}, {'in-progress', PTTL} or {'completed', result}.
  */
-export const beginScript = new Script(
+export const beginScript = libraryScript(
   'idempotency begin',
   `
 local record = redis.call('HMGET', KEYS[1], 's', 'f', 'r')
@@ -28,7 +28,7 @@ return {'completed', record[3]}
  * Stores the result if the caller still holds the record, and keeps it for its TTL.
  * KEYS: record. ARGV: holder token, result. Returns 1 when stored, else 0.
  */
-export const completeScript = new Script(
+export const completeScript = libraryScript(
   'idempotency complete',
   `
 local record = redis.call('HMGET', KEYS[1], 's', 'o', 't')
@@ -44,7 +44,7 @@ return 1
  * Deletes a pending record held by the caller. KEYS: record. ARGV: holder token.
  * Returns 1 when released, else 0.
  */
-export const abandonScript = new Script(
+export const abandonScript = libraryScript(
   'idempotency abandon',
   `
 local record = redis.call('HMGET', KEYS[1], 's', 'o')

@@ -1,10 +1,10 @@
-import { Script } from '../script.js';
+import { libraryScript } from '../script.js';
 
 /**
  * Compare-and-delete: deletes the key if it holds the value.
  * KEYS: key. ARGV: value. Returns 1 when deleted, else 0.
  */
-export const compareAndDeleteScript = new Script(
+export const compareAndDeleteScript = libraryScript(
   'compare and delete',
   `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -16,7 +16,7 @@ return 0
  * Sets a new TTL on the key if it holds the value.
  * KEYS: key. ARGV: value, TTL ms. Returns 1 when extended, else 0.
  */
-export const extendScript = new Script(
+export const extendScript = libraryScript(
   'token extend',
   `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -29,7 +29,7 @@ return 0
  * expected value, next value, TTL ms or '' to keep the current TTL.
  * Returns 1 when set, else 0.
  */
-export const compareAndSetScript = new Script(
+export const compareAndSetScript = libraryScript(
   'token compare-and-set',
   `
 local current = redis.call('GET', KEYS[1])
@@ -51,7 +51,7 @@ return 1
  * Reads a value with its remaining TTL in one atomic step.
  * KEYS: key. Returns nil, or {value, PTTL} (PTTL -1 when the key has no expiry).
  */
-export const getWithTtlScript = new Script(
+export const getWithTtlScript = libraryScript(
   'token get',
   `
 local value = redis.call('GET', KEYS[1])
