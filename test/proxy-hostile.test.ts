@@ -122,6 +122,7 @@ describe('scripts outside the library', () => {
       await h.post('/', ['eval_ro', 'return 1', '0']),
       await h.post('/', ['EVALSHA', foreignSha, '0']),
       await h.post('/', ['FCALL', 'anything', '0']),
+      await h.post('/', ['script', 'load', flush]),
       await h.post('/pipeline', [['PING'], ['Eval', flush, '0']]),
       await h.post('/multi-exec', [['EVAL', flush, '0']]),
       await h.get(`/eval/${encodeURIComponent(flush)}/0`),

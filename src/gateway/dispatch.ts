@@ -62,6 +62,12 @@ export interface DispatchOptions {
    * blocking commands run on dedicated connections anyway).
    */
   replyExecutor?: CommandExecutor;
+  /**
+   * Receives the errors behind a 502 "failed to forward" (Valkey or the proxy unreachable, for
+   * example), each with the `id` that the response names. Default: `console.error`, which a
+   * Worker's logs show.
+   */
+  onError?: (error: unknown) => void;
   /** How long the response to a request with `Idempotency-Key` is kept, in ms. Default 24 h. */
   idempotencyTtlMs?: number;
   /**
@@ -90,6 +96,7 @@ export class Dispatcher {
   readonly #replyExecutor: CommandExecutor;
   readonly #waitWithEnqueue: boolean;
   readonly #idempotency: IdempotencyGuard;
+  readonly #onError: (error: unknown) => void;
 
   constructor(transport: ValkeyTransport, options: DispatchOptions = {}) {
     this.#transport = transport;
@@ -109,6 +116,7 @@ export class Dispatcher {
       options.routingCache ??
       new RoutingCache(positive('tableCacheMs', options.tableCacheMs ?? 1000));
     this.#versionHeader = options.versionHeader ?? 'x-service-version';
+    this.#onError = options.onError ?? ((error) => console.error('gateway: forward failed', error));
     this.#replyExecutor = options.replyExecutor ?? transport.executor;
     this.#waitWithEnqueue =
       options.replyExecutor !== undefined || transport.executor.kind === 'tcp';
@@ -137,7 +145,9 @@ export class Dispatcher {
    */
   async dispatch(request: Request): Promise<Response> {
     const started = Date.now();
-    const work = this.#dispatch(request, started).catch(forwardFailed);
+    const work = this.#dispatch(request, started).catch((error: unknown) =>
+      forwardFailed(error, this.#onError),
+    );
     // A stalled Valkey or proxy would otherwise hold the request for the executor's own timeout
     // (10 s over HTTP), past this dispatcher's deadline. The work left behind settles on its own.
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -185,7 +195,7 @@ export class Dispatcher {
     if (claim.kind === 'none') return (await this.#forward(route, frame, started)).response;
     // The key is held: whatever happens, settle it, so it is stored or released at once.
     const outcome = await this.#forward(route, frame, started).catch((error: unknown): Outcome => ({
-      response: forwardFailed(error),
+      response: forwardFailed(error, this.#onError),
       fromService: false,
     }));
     return claim.settle(outcome);

@@ -47,7 +47,12 @@ export function malformedReply(route: RouteMatch): Response {
   return jsonError(502, `${route.service} ${route.version} sent a malformed reply.`);
 }
 
-export function forwardFailed(error: unknown): Response {
-  const message = error instanceof Error ? error.message : String(error);
-  return jsonError(502, `The gateway failed to forward the request: ${message}`);
+/**
+ * Builds the 502 for a request the gateway could not forward. The error itself goes to `report`,
+ * not to the client, because its text names internal addresses (the proxy's URL) and server errors.
+ */
+export function forwardFailed(error: unknown, report: (error: unknown) => void): Response {
+  const id = crypto.randomUUID();
+  report(Object.assign(error instanceof Error ? error : new Error(String(error)), { id }));
+  return jsonError(502, `The gateway failed to forward the request; its log has the error ${id}.`);
 }

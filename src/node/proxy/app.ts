@@ -5,7 +5,7 @@ import { Hono, type Context } from 'hono';
 import { ValkeyCommandError } from '../../errors.js';
 import { requestToken, type TokenTable } from './auth.js';
 import { corsMiddleware, type CorsPolicy } from './cors.js';
-import { DeniedError, HttpError } from './http-error.js';
+import { BusyError, DeniedError, HttpError } from './http-error.js';
 import { jsonResponse } from './http-io.js';
 import type { ProxyLog } from './proxy-log.js';
 import {
@@ -182,6 +182,8 @@ function failure(
         { id, command: error.entry },
         'denied command',
       );
+    } else if (error instanceof BusyError) {
+      state.log.limited('warn', 'busy', { id, err: error.message }, 'answered 503: pool full');
     } else if (error.status === 503) {
       state.log.limited('error', 'unavailable', { id, err: error.message }, 'answered 503');
     } else if (error.status === 413) {

@@ -1,7 +1,7 @@
 import { ConnectionFactory, type ConnectionOptions } from '../connection-factory.js';
 import { TcpExecutor } from '../tcp-executor.js';
 import type { Grant } from './auth.js';
-import { UnavailableError } from './http-error.js';
+import { BusyError } from './http-error.js';
 
 export interface BackendOptions {
   valkeyUrl: string;
@@ -86,7 +86,7 @@ export class Backends {
    */
   async withBlockingSlot<T>(work: () => Promise<T>): Promise<T> {
     if (this.#blockingInFlight >= this.options.maxBlocking) {
-      throw new UnavailableError(
+      throw new BusyError(
         `All ${this.options.maxBlocking} connections for blocking commands are busy; retry shortly or poll without blocking.`,
       );
     }

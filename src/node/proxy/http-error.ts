@@ -39,3 +39,8 @@ export class UnavailableError extends HttpError {
     super(503, message, { 'retry-after': String(retryAfterSeconds) });
   }
 }
+
+/** A 503 because a pool is full: backpressure the client retries, not a fault of the proxy. */
+export class BusyError extends UnavailableError {
+  override name = 'BusyError';
+}

@@ -5,9 +5,9 @@ import { allScripts } from '../../script.js';
 import { DeniedError } from './http-error.js';
 
 /**
- * Scope of the Lua scripts a token may run. `library`: only the scripts of this library (its primitives
- * over HTTP need them), by EVALSHA or EVAL, and no functions. `any`: every script and function,
- * as a plain Upstash endpoint allows. The deny list does not reach the commands a script runs,
+ * Scope of the Lua scripts a token may run. `library`: only the scripts of this library (its
+ * primitives over HTTP need them), by EVALSHA or EVAL, with no SCRIPT LOAD and no functions.
+ * `any`: every script and function, as a plain Upstash endpoint allows. The deny list does not reach the commands a script runs,
  * so `any` lets a token run FLUSHALL or MIGRATE inside a script unless its ACL user forbids them.
  */
 export type ScriptMode = 'library' | 'any';
@@ -33,6 +33,12 @@ export class ScriptPolicy {
     if (this.#known === undefined) return;
     if (FUNCTION_CALLS.has(name)) {
       throw new DeniedError(name, `this proxy runs only its library's scripts; ${HOW_TO_ALLOW}`);
+    }
+    if (name === 'SCRIPT' && command[1]?.toUpperCase() === 'LOAD') {
+      throw new DeniedError(
+        'SCRIPT LOAD',
+        `this proxy runs only its library's scripts; ${HOW_TO_ALLOW}`,
+      );
     }
     const bySource = EVAL_BY_SOURCE.has(name);
     if (!bySource && !EVAL_BY_SHA.has(name)) return;

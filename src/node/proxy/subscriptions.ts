@@ -1,7 +1,7 @@
 import { createClient, ErrorReply } from '@redis/client';
 import type { Grant } from './auth.js';
 import { userUrl } from './backends.js';
-import { HttpError, UnavailableError } from './http-error.js';
+import { BusyError, HttpError, UnavailableError } from './http-error.js';
 
 type Subscriber = ReturnType<typeof createClient>;
 type Listener = (message: Buffer, channel: Buffer) => void;
@@ -45,7 +45,7 @@ export class Subscriptions {
     headers: Record<string, string>,
   ): Promise<Response> {
     if (this.open >= this.maxStreams) {
-      throw new UnavailableError(`All ${this.maxStreams} subscription streams are in use.`, 5);
+      throw new BusyError(`All ${this.maxStreams} subscription streams are in use.`, 5);
     }
     const listeners: [string, Listener][] = [];
     let client: Subscriber | undefined;
