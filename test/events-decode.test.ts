@@ -32,6 +32,29 @@ describe.each(adapters)('undecodable events over $name', (adapter) => {
     expect(rest.events.map((event) => event.id)).toEqual([last]);
   });
 
+  it('delivers a durable group past a bad event once it is acked', async () => {
+    const [first, bad, last] = await mixedStream('mixed-durable');
+    const events = transport.events('mixed-durable');
+    const durable = await events.durable({ group: 'g', consumer: 'c', from: 'earliest' });
+    const item = await durable.next();
+    expect(item.value).toMatchObject({ kind: 'event', id: first, data: { n: 1 } });
+    const error = await durable.next().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(EventDecodeError);
+    expect((error as EventDecodeError).eventId).toBe(bad);
+    expect(await durable.ack({ id: bad!, seq: 0 })).toBe(true);
+    const after = await durable.next();
+    expect(after.value).toMatchObject({ kind: 'event', id: last, data: { n: 3 } });
+    await durable.close();
+    // A new subscription of the same consumer re-reads only what was not acked.
+    expect(await durable.ack({ id: first!, seq: 0 })).toBe(true);
+    expect(await durable.ack({ id: last!, seq: 0 })).toBe(true);
+    const again = await events.durable({ group: 'g', consumer: 'c' });
+    await events.publish({ n: 4 });
+    const fresh = await again.next();
+    expect(fresh.value).toMatchObject({ kind: 'event', data: { n: 4 } });
+    await again.close();
+  });
+
   it('subscribes up to a bad event, then resumes after it', async () => {
     const [first, bad, last] = await mixedStream('mixed-subscribe');
     const events = transport.events('mixed-subscribe');

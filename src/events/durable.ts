@@ -1,5 +1,5 @@
 import { waitFor } from '../blocking.js';
-import { InvalidArgumentError } from '../errors.js';
+import { EventDecodeError, InvalidArgumentError } from '../errors.js';
 import type { Reply } from '../executor.js';
 import { validateName } from '../keys.js';
 import { replyArray, replyNumber, replyText } from '../reply.js';
@@ -8,7 +8,13 @@ import { cursorBefore, decodeEvents, START_CURSOR, validateCursor, withGap } fro
 import type { ValkeyEventStream } from './event-stream.js';
 import { ensureGroupScript, groupReadScript, pendingScript } from './scripts.js';
 import { PullSubscription, SUBSCRIBE_WAIT_MS } from './subscription.js';
-import type { DurableOptions, DurableSubscription, Published, StreamItem } from './types.js';
+import type {
+  DurableOptions,
+  DurableSubscription,
+  Published,
+  StreamEvent,
+  StreamItem,
+} from './types.js';
 
 const DEFAULT_COUNT = 100;
 const DEFAULT_CLAIM_IDLE_MS = 60_000;
@@ -22,6 +28,8 @@ interface GroupReader<T> {
   from: 'earliest' | 'latest';
   /** Id after which this consumer's pending events are re-read; null once all were. */
   pendingAfter: string | null;
+  /** A decode failure to raise on the next fetch, after the events before it were returned. */
+  failed?: EventDecodeError;
 }
 
 /**
@@ -71,6 +79,11 @@ async function fetchGroupItems<T>(
   reader: GroupReader<T>,
   signal: AbortSignal,
 ): Promise<StreamItem<T>[]> {
+  const failed = reader.failed;
+  if (failed) {
+    reader.failed = undefined;
+    throw failed;
+  }
   if (reader.pendingAfter !== null) return readPending(reader);
   const first = await readGroup(reader);
   if (first.items.length > 0) return first.items;
@@ -108,7 +121,7 @@ async function readPending<T>(reader: GroupReader<T>): Promise<StreamItem<T>[]> 
   const [entries, missed, seen] = replyArray(reply, pendingScript.name) as [Reply, number, Reply];
   const ids = replyArray(seen, pendingScript.name);
   reader.pendingAfter = ids.length < reader.count ? null : replyText(ids.at(-1)!, 'XREADGROUP');
-  const decoded = decodeEvents(events.codec, entries, events.name);
+  const decoded = decodeGroupBatch(reader, entries);
   const gapCursor = decoded[0]
     ? cursorBefore(decoded[0].id)
     : (reader.pendingAfter ?? START_CURSOR);
@@ -130,7 +143,27 @@ async function readGroup<T>(
     number,
     string,
   ];
-  const decoded = decodeEvents(events.codec, entries, events.name);
+  const decoded = decodeGroupBatch(reader, entries);
   const gapCursor = decoded[0] ? cursorBefore(decoded[0].id) : delivered;
   return { items: withGap(missed, gapCursor, decoded), delivered };
+}
+
+/**
+ * Decodes a batch the group delivered to this consumer. At an event the codec cannot decode, it
+ * returns the events before it and raises `EventDecodeError` on the next fetch (at once when none
+ * precede). The bad event stays pending until the caller acks it, and the events after it are
+ * re-read from this consumer's pending list, so one bad event never holds back the rest.
+ */
+function decodeGroupBatch<T>(reader: GroupReader<T>, entries: Reply): StreamEvent<T>[] {
+  const { events } = reader;
+  try {
+    return decodeEvents(events.codec, entries, events.name);
+  } catch (error) {
+    if (!(error instanceof EventDecodeError)) throw error;
+    reader.pendingAfter = error.eventId;
+    // Raises the error again when no event precedes the bad one.
+    const before = decodeEvents(events.codec, entries, events.name, true);
+    reader.failed = error;
+    return before;
+  }
 }
