@@ -3,6 +3,12 @@ import { InvalidArgumentError } from './errors.js';
 /** Longest TTL or duration the primitives accept, in ms: 100 years. */
 export const MAX_DURATION_MS = 100 * 365 * 24 * 60 * 60 * 1000;
 
+/**
+ * Longest delay `setTimeout` accepts (2^31 - 1 ms, about 24.8 days); a longer one fires at once.
+ * Durations that end up in one timer must stay at or below it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** Validates an integer in `[min, max]`, naming the option and the range on failure. */
 export function integerIn(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { MAX_TIMER_MS } from '../validate.js';
 import type { CommandExecutor } from '../executor.js';
 import type { ValkeyTransport } from '../valkey-transport.js';
 import {
@@ -25,9 +26,6 @@ import {
   stalled,
   timedOut,
 } from './error-responses.js';
-
-/** Longest delay `setTimeout` accepts (2^31 - 1 ms). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Time past the deadline that a dispatch may take before it returns 504 whatever it waits on, in

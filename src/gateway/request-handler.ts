@@ -1,5 +1,6 @@
 import { bytesToBase64, utf8Bytes } from '../base64.js';
 import { LeaseLostError, TimeoutError } from '../errors.js';
+import { MAX_TIMER_MS } from '../validate.js';
 import type { CommandExecutor } from '../executor.js';
 import type { LeasedMessage, MessageQueue } from '../queue/types.js';
 import { frameToRequest, responseToFrame, type ReplyFrame, type RequestFrame } from './frames.js';
@@ -21,8 +22,6 @@ const REPLY_GRACE_MS = 5000;
  * lease, or `stop()` forever.
  */
 const ABANDON_AFTER_ABORT_MS = 1000;
-/** Longest delay `setTimeout` accepts (2^31 - 1 ms); a frame's deadline may lie further out. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** Settings and callbacks an instance uses to handle the request frames it leased. */
 export interface RequestContext {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { InvalidArgumentError } from '../../errors.js';
+import { MAX_TIMER_MS } from '../../validate.js';
 import type { TokenGrant } from './auth.js';
 import { DEFAULT_DENY } from './policy.js';
 import { SCRIPT_MODES, type ScriptMode } from './script-policy.js';
@@ -52,9 +53,6 @@ export interface ProxyOptions {
 }
 
 export type ResolvedOptions = Required<Omit<ProxyOptions, 'logger'>> & { logger?: Logger };
-
-/** Longest delay `setTimeout` accepts (2^31 - 1 ms). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** The defaults of every optional setting (the CLI's help prints them from here). */
 export const PROXY_DEFAULTS = {
