@@ -121,25 +121,21 @@ export class TcpExecutor implements CommandExecutor {
       this.#assertOpen();
       const name = args[0]!;
       const client = bytes ? this.#fastBytes : this.#fastText;
-      if (this.#callerDeadlines) {
-        client.sendCommand(args).then(
-          (raw) =>
-            resolve(bytes ? normalizeReply(raw as unknown as RawReply, true) : textReply(raw)),
-          (error: unknown) => reject(this.#failure(error, name, this.#timeoutMs)),
-        );
-        return;
-      }
-      const entry = this.#deadlines.add(() =>
-        reject(this.#failure(new TimeoutError(this.#timeoutMs, name), name, this.#timeoutMs)),
-      );
+      // With caller deadlines nothing tracks the call here: the caller races it against its own.
+      const entry = this.#callerDeadlines
+        ? undefined
+        : this.#deadlines.add(() =>
+            reject(this.#failure(new TimeoutError(this.#timeoutMs, name), name, this.#timeoutMs)),
+          );
+      const claimOutcome = () => entry === undefined || this.#deadlines.settle(entry);
       client.sendCommand(args).then(
         (raw) => {
-          if (this.#deadlines.settle(entry)) {
+          if (claimOutcome()) {
             resolve(bytes ? normalizeReply(raw as unknown as RawReply, true) : textReply(raw));
           }
         },
         (error: unknown) => {
-          if (this.#deadlines.settle(entry)) reject(this.#failure(error, name, this.#timeoutMs));
+          if (claimOutcome()) reject(this.#failure(error, name, this.#timeoutMs));
         },
       );
     });
