@@ -1,6 +1,6 @@
 // The distributed cache over TCP and over HTTP through the proxy: plain reads and writes, codecs,
 // tags, namespace clearing and getOrSet with one loader and stale values across processes.
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   bytesCodec,
   InvalidArgumentError,
@@ -8,7 +8,7 @@ import {
   TimeoutError,
   type Codec,
 } from '../src/node/index.js';
-import { startChildren } from './fixtures/spawn-children.js';
+import { childConnection, startChildren } from './fixtures/spawn-children.js';
 import { adapters } from './support/adapters.js';
 import { eventually } from './support/eventually.js';
 import {
@@ -270,10 +270,7 @@ describe.each(adapters)('cache getOrSet over $name', (adapter) => {
     // TTL 5 s and a stale window of 4 s: each phase waits out the TTL on the server clock.
     const options = { ttlMs: 5000, staleMs: 4000 };
     const job = {
-      adapter: adapter.name,
-      url: adapter.name === 'tcp' ? inject('valkeyUrl') : inject('proxyUrl'),
-      token: adapter.name === 'http' ? inject('proxyToken') : undefined,
-      prefix: transport.prefix,
+      ...childConnection(adapter, transport.prefix),
       task: 'get-or-set' as const,
       key: 'hot',
       calls: 6,

@@ -2,17 +2,16 @@
 // connections that CLIENT LIST reports stays within the shared connection plus the blocking cap.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@redis/client';
-import { pino } from 'pino';
 import {
   ConnectionError,
   ConnectionFactory,
   HttpExecutor,
-  startProxy,
   TcpExecutor,
   type CommandExecutor,
   type RunningProxy,
 } from '../src/node/index.js';
 import { startValkey, type ValkeyServer } from '../scripts/lib/valkey-server.js';
+import { ownProxy, OWN_TOKEN } from './fixtures/proxy-helpers.js';
 
 const BLOCKING_CAP = 4;
 const OPERATIONS = 1000;
@@ -20,19 +19,12 @@ const BLOCKING_EVERY = 20; // one blocking read in 20 operations: 50 of them
 
 let valkey: ValkeyServer;
 let proxy: RunningProxy;
-const token = 'connections-test-token';
 const observer = () => createClient({ url: valkey.url, RESP: 2 });
 let sampler: ReturnType<typeof observer>;
 
 beforeAll(async () => {
   valkey = await startValkey();
-  proxy = await startProxy({
-    valkeyUrl: valkey.url,
-    tokens: [token],
-    port: 0,
-    maxBlockingConnections: BLOCKING_CAP,
-    logger: pino({ level: 'silent' }),
-  });
+  proxy = await ownProxy(valkey.url, { maxBlockingConnections: BLOCKING_CAP });
   sampler = observer();
   sampler.on('error', () => {});
   await sampler.connect();
@@ -124,7 +116,7 @@ describe('connection limits', () => {
   });
 
   it('keeps HTTP connections within the proxy cap', async () => {
-    const executor = new HttpExecutor({ url: proxy.url, token, timeoutMs: 20_000 });
+    const executor = new HttpExecutor({ url: proxy.url, token: OWN_TOKEN, timeoutMs: 20_000 });
     const before = await connectionCount();
     let results: PromiseSettledResult<unknown>[] = [];
     const peak = await peakConnectionsDuring(async () => {

@@ -1,12 +1,10 @@
 // Blocking leases under faults, on a private Valkey (restarted here) and a private proxy, over
 // both adapters: a server restart, a socket destroyed mid-call, two leases waiting at once.
 import { createClient } from '@redis/client';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConnectionError,
   createTransport,
-  startProxy,
   TimeoutError,
   type RunningProxy,
   type Transport,
@@ -16,18 +14,14 @@ import { startValkey, type ValkeyServer } from '../scripts/lib/valkey-server.js'
 import { uniquePrefix } from './support/adapters.js';
 import { eventually, queueName, sleep } from './support/queue-helpers.js';
 import { startRelay } from './support/tcp-relay.js';
+import { ownProxy, OWN_TOKEN } from './fixtures/proxy-helpers.js';
 
-const token = `fault-token-${crypto.randomUUID()}`;
 let valkey: ValkeyServer;
 let proxy: RunningProxy;
 
 beforeAll(async () => {
   valkey = await startValkey();
-  proxy = await startProxy({
-    valkeyUrl: valkey.url,
-    tokens: [token],
-    port: 0,
-    logger: pino({ level: 'silent' }),
+  proxy = await ownProxy(valkey.url, {
     // CLIENT LIST through the transport shows which connections block (see the last test).
     deny: DEFAULT_DENY.filter((command) => command !== 'CLIENT'),
   });
@@ -81,7 +75,11 @@ const adapterCases = [
     name: 'http',
     port: () => proxy.port,
     create: (port: number): Transport =>
-      createTransport({ url: `http://127.0.0.1:${port}`, token, prefix: uniquePrefix() }),
+      createTransport({
+        url: `http://127.0.0.1:${port}`,
+        token: OWN_TOKEN,
+        prefix: uniquePrefix(),
+      }),
   },
 ];
 

@@ -1,8 +1,8 @@
 // The token store over TCP and over HTTP through the proxy: one-time tokens, compare-and-set,
 // fencing counters and idempotency records, each atomic and one round trip.
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { storedResponseCodec, type StoredResponse } from '../src/node/index.js';
-import { runChildren } from './fixtures/spawn-children.js';
+import { childConnection, runChildren } from './fixtures/spawn-children.js';
 import { adapters } from './support/adapters.js';
 import { eventually } from './support/eventually.js';
 import {
@@ -114,10 +114,7 @@ describe.each(adapters)('token store over $name', (adapter) => {
 
   it('grants one token to fifty calls from two processes', async () => {
     const job = {
-      adapter: adapter.name,
-      url: adapter.name === 'tcp' ? inject('valkeyUrl') : inject('proxyUrl'),
-      token: adapter.name === 'http' ? inject('proxyToken') : undefined,
-      prefix: transport.prefix,
+      ...childConnection(adapter, transport.prefix),
       task: 'issue' as const,
       key: 'contended',
       calls: 25,
