@@ -1,7 +1,7 @@
 import { ConnectionError, ValkeyCommandError } from './errors.js';
 import type { Command, CommandExecutor, Reply } from './executor.js';
 
-/** Longest single blocking call, in ms; longer waits are made of several calls. */
+/** Maximum time of one blocking call, in ms; longer waits are made of several calls. */
 export const MAX_BLOCK_SLICE_MS = 10_000;
 const POLL_MIN_MS = 20;
 const POLL_MAX_MS = 250;

@@ -1,4 +1,4 @@
-/** Longest excerpt of a caller's value that an error message repeats. */
+/** Maximum length of a caller's value that an error message repeats. */
 const MAX_ECHO = 80;
 
 /** Shortens a value for an error message, so a huge payload never floods a log line. */

@@ -14,7 +14,7 @@ import {
   type BadInputCase,
 } from './support/round-trips.js';
 
-/** The next item of a subscription, or a failure after `limitMs` instead of a hung test. */
+/** Returns the next item of a subscription, or fails after `limitMs` instead of hanging. */
 async function nextItem<T>(
   subscription: Subscription<T>,
   limitMs = 10_000,
@@ -128,7 +128,8 @@ describe.each(adapters)('event stream over $name', (adapter) => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const c = await stream.publish('c');
     const item = await waiting;
-    expect(item.kind === 'event' && item.data).toBe('c');
+    expect(item.kind).toBe('event');
+    expect(item.kind === 'event' ? item.data : undefined).toBe('c');
     expect(subscription.cursor).toBe(c.id);
     await subscription.close();
   });
@@ -137,7 +138,7 @@ describe.each(adapters)('event stream over $name', (adapter) => {
     const stream = transport.events<number>('latest-race', { maxLen: 100_000 });
     for (let i = 0; i < 1000; i++) {
       // Subscribe and publish at the same moment; whether the racing event is included depends
-      // on which reached the server first, and the start cursor says which did.
+      // on which reached the server first, and the start cursor shows which did.
       const [subscription, racing] = await Promise.all([
         stream.subscribe({ from: 'latest' }),
         stream.publish(2 * i),

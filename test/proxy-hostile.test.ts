@@ -1,6 +1,6 @@
 // Requests a hostile client sends the proxy: a body that trickles in, deeply nested JSON, a
 // repeated BLOCK option, many subscriptions opened at once against a small cap, and Lua scripts
-// that are not the library's own (the deny list cannot see the commands a script runs).
+// that are not the library's own. The deny list cannot see the commands a script runs.
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Every call settles within its timeout, against servers that never answer or are not there.
+// Every call settles within its timeout, against servers that never reply or are not there.
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ let silentTcpUrl: string;
 const sockets = new Set<Socket>();
 
 beforeAll(async () => {
-  // Accepts requests and connections and never answers them.
+  // Accepts requests and connections and never replies to them.
   silentHttp = createHttpServer(() => {});
   await new Promise<void>((resolve) => silentHttp.listen(0, '127.0.0.1', resolve));
   silentHttpUrl = `http://127.0.0.1:${(silentHttp.address() as { port: number }).port}`;
@@ -78,7 +78,7 @@ describe('TCP adapter timeouts', () => {
       factory: new ConnectionFactory(),
     });
     const error = await executor.send(['GET', 'k']).catch((e: unknown) => e);
-    // The handshake never completes, so the client is not ready: the error says it cannot connect.
+    // The handshake never completes, so the client is not ready and the error reports that it cannot connect.
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as Error).message).toContain('cannot reach Valkey at 127.0.0.1');
     await executor.close();

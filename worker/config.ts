@@ -55,7 +55,7 @@ export function createDispatcher(env: Env, routingCache: RoutingCache): Dispatch
   });
 }
 
-/** The bindings that shape the dispatcher, as one string: a change means a new dispatcher. */
+/** Joins the bindings that shape the dispatcher into one string; a change means a new cache. */
 export function configKey(env: Env): string {
   return JSON.stringify([
     env.VALKEY_REST_URL,
@@ -94,7 +94,7 @@ function number(env: Env, name: keyof Env): number | undefined {
   return value;
 }
 
-/** How long an isolate reuses the routing table, in ms (`TABLE_CACHE_MS`, default 1000). */
+/** Returns how long an isolate reuses the routing table, in ms (`TABLE_CACHE_MS`, default 1000). */
 export function tableCacheMs(env: Env): number {
   return number(env, 'TABLE_CACHE_MS') ?? 1000;
 }

@@ -54,7 +54,7 @@ export type StreamItem<T = unknown> = StreamEvent<T> | StreamGap;
 export interface ReadOptions {
   /** Cursor to read after: an event id, or `0-0` (the default) for the oldest retained event. */
   after?: string;
-  /** Most events to return. Default 100. */
+  /** Maximum events to return. Default 100. */
   count?: number;
 }
 

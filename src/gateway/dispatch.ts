@@ -78,10 +78,10 @@ export interface DispatchOptions {
 /**
  * Sends HTTP requests to the services registered in Valkey: matches the route, enqueues a request
  * frame on the queue of the chosen service version and waits for the reply frame. The gateway
- * picks the version; the live instances of that version pull from its queue, and their pull rules
+ * picks the version. The live instances of that version pull from its queue, and their pull rules
  * put Healthy and less loaded instances first (see `RequestConsumer`). In Node, keep one
- * dispatcher per process. In workerd, build one per request on one shared `RoutingCache`: a
- * request there must not wait on I/O (a batched fetch, a request slot) that another started.
+ * dispatcher per process. In workerd, build one per request on one shared `RoutingCache`, because
+ * a request there must not wait on I/O (a batched fetch, a request slot) that another started.
  */
 export class Dispatcher {
   readonly #transport: ValkeyTransport;
@@ -134,12 +134,12 @@ export class Dispatcher {
   }
 
   /**
-   * Forwards one request and resolves to the service's response, or to a JSON error: 405 wrong
-   * method, 413 body too large, 431 headers too large, 502 service failure, malformed reply or
-   * Valkey unreachable, 503 no live instance, 504 deadline passed; with `Idempotency-Key` on
-   * POST, PUT, PATCH or DELETE also the stored response of an earlier request, 400 invalid key,
-   * 409 the same key still running, 422 the same key with another request (`IdempotencyGuard`).
-   * It never rejects.
+   * Forwards one request and resolves to the service's response, or to a JSON error. The errors
+   * are 405 wrong method, 413 body too large, 431 headers too large, 502 service failure,
+   * malformed reply or Valkey unreachable, 503 no live instance and 504 deadline passed. With
+   * `Idempotency-Key` on POST, PUT, PATCH or DELETE it may also return the stored response of an
+   * earlier request, 400 invalid key, 409 the same key still running, or 422 the same key with
+   * another request (`IdempotencyGuard`). It never rejects.
    */
   async dispatch(request: Request): Promise<Response> {
     const started = Date.now();

@@ -9,7 +9,7 @@ import { GROUP } from './lua-common.js';
 import type { QueueKeys } from './queue-keys.js';
 import type { LeasedMessage } from './types.js';
 
-/** Longest a waiting lease blocks before it runs the lease script again, in ms. */
+/** Maximum time a waiting lease blocks before it runs the lease script again, in ms. */
 const RECLAIM_CHECK_MS = 1000;
 
 /** What a lease call needs from its queue handle. */

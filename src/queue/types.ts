@@ -66,7 +66,7 @@ export interface EnqueueResult {
 export interface LeaseOptions {
   /** Name of the consumer taking the lease; acks and renewals must come from it. */
   consumer: string;
-  /** Most messages to lease at once, 1-1000. Default 1. */
+  /** Maximum messages to lease at once, 1-1000. Default 1. */
   count?: number;
   /** Time to wait for a message when none is ready, in ms. Default 0 (return at once). */
   waitMs?: number;
@@ -103,7 +103,7 @@ export type DeadLetterReason =
   | 'max-deliveries'
   /**
    * A consumer called `deadLetter`, or a lease read an entry it could not decode (one written by
-   * another client); the dead letter's `error` then says why and its body is undefined.
+   * another client); the dead letter's `error` then gives the reason and its body is undefined.
    */
   | 'rejected'
   /** Its stream entry was deleted (XDEL, XTRIM) while it was leased; only ids are left. */
@@ -128,7 +128,7 @@ export interface DeadLetter<T = unknown> {
 export interface DeadLetterSelection {
   /** Dead-letter entry ids to act on. Default: the oldest `count` entries. */
   ids?: readonly string[];
-  /** Most entries to act on when `ids` is not given, 1-1000. Default 100. */
+  /** Maximum entries to act on when `ids` is not given, 1-1000. Default 100. */
   count?: number;
 }
 

@@ -53,7 +53,7 @@ export interface BeginAcquired {
   token: string;
 }
 
-/** Another caller holds the record. */
+/** Another caller has the record locked. */
 export interface BeginInProgress {
   status: 'in-progress';
   /** Time until the holder's lock runs out, in ms: the longest the record can stay held. */
@@ -82,10 +82,10 @@ export type BeginResult<R> = BeginAcquired | BeginInProgress | BeginCompleted<R>
 export interface AtomicTokenStore<R = unknown> {
   /** Stores a new random token at `key` unless the key exists. Returns the token, or null. */
   issue(key: string, options: IssueOptions): Promise<string | null>;
-  /** Deletes the key if it holds `token` (compare-and-delete). Returns whether it did. */
+  /** Deletes the key if its value is `token` (compare-and-delete). Returns whether it did. */
   consume(key: string, token: string): Promise<boolean>;
   /**
-   * Sets `key` to `next` if it holds `expected` (null: if it does not exist). Returns whether it
+   * Sets `key` to `next` if its value is `expected` (null: if it does not exist). Returns whether it
    * did.
    */
   compareAndSet(

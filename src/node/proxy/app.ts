@@ -146,7 +146,7 @@ function authenticate(
   };
 }
 
-/** `/healthz`: 200 when every ACL user's connection answers PING, else 503. No token needed. */
+/** Serves `/healthz`: 200 when every ACL user's connection replies to PING, else 503. No token needed. */
 async function health(state: ProxyState, c: Context<Env>): Promise<Response> {
   const headers: Record<string, string> = {};
   if (state.draining) return jsonResponse(503, { status: 'draining' }, headers);
@@ -155,7 +155,7 @@ async function health(state: ProxyState, c: Context<Env>): Promise<Response> {
       executor.send(['PING'], { timeoutMs: state.healthTimeoutMs }),
     ),
   );
-  // An ACL user without PING still proves the server answers.
+  // An ACL user without PING still proves the server replies.
   const down = pings.find(
     (p) => p.status === 'rejected' && !(p.reason instanceof ValkeyCommandError),
   );

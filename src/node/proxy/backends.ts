@@ -15,7 +15,7 @@ export interface BackendOptions {
 /**
  * The Valkey connections of the proxy: one executor per ACL user (its own shared connection, so
  * Valkey checks that user's permissions on every command), and one cap on blocking commands in
- * flight over all users, so a full pool answers 503 at once instead of queueing.
+ * flight over all users, so a full pool returns 503 at once instead of queueing.
  */
 export class Backends {
   readonly #factory = new ConnectionFactory();
@@ -46,7 +46,7 @@ export class Backends {
         url: userUrl(this.options.valkeyUrl, grant),
         timeoutMs: this.options.timeoutMs,
         factory: this.#factory,
-        // Answer 503 at once while Valkey is down instead of holding requests until they time out.
+        // Return 503 at once while Valkey is down instead of holding requests until they time out.
         offlineQueue: false,
         // Each request has a deadline of its own (see deadline.ts).
         callerDeadlines: true,

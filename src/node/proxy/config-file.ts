@@ -5,9 +5,9 @@ import type { ProxyOptions } from './options.js';
 
 /** A token in the config file: a `TokenGrant` whose secrets may come from the environment. */
 export interface FileGrant extends Partial<TokenGrant> {
-  /** Environment variable that holds the token, instead of `token`. */
+  /** Environment variable that contains the token, instead of `token`. */
   tokenEnv?: string;
-  /** Environment variable that holds the ACL user's password, instead of `password`. */
+  /** Environment variable that contains the ACL user's password, instead of `password`. */
   passwordEnv?: string;
 }
 

@@ -19,7 +19,7 @@ export interface ProxyOptions {
   host?: string;
   /** Largest request body, in bytes; larger ones get 413. Default 10485760 (10 MiB). */
   maxBodyBytes?: number;
-  /** Most commands in one `/pipeline` or `/multi-exec` body; more get 400. Default 1000. */
+  /** Maximum commands in one `/pipeline` or `/multi-exec` body; more get 400. Default 1000. */
   maxPipelineCommands?: number;
   /** Most items (name and arguments) in one command; more get 400. Default 100000. */
   maxArgs?: number;
@@ -28,7 +28,7 @@ export interface ProxyOptions {
    * their block time on top. Also the time allowed to receive a request. Default 10000.
    */
   requestTimeoutMs?: number;
-  /** Longest block time of one request, in ms; zero or longer timeouts get 400. Default 30000. */
+  /** Maximum block time of one request, in ms; zero or longer timeouts get 400. Default 30000. */
   maxBlockMs?: number;
   /** Blocking commands running at once; more get 503 with Retry-After. Default 64. */
   maxBlockingConnections?: number;

@@ -13,7 +13,7 @@ import type { CommandPolicy } from './policy.js';
 export interface Runner {
   policy: CommandPolicy;
   backends: Backends;
-  /** Longest total block time of one request, in ms. */
+  /** Maximum total block time of one request, in ms. */
   maxBlockMs: number;
   /** Time a request's commands may take, in ms, beyond any block time. */
   timeoutMs: number;
